@@ -1,0 +1,1 @@
+"""HTTP controllers: translation between HTTP/JSON and the domain services, nothing more."""

@@ -1,0 +1,95 @@
+"""Registry endpoints: ``/mcp/servers`` and ``/mcp/server/{name}``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.di import Provide
+
+from app.api.guards import require_admin
+from app.domain.registry import AccessConfig, AuthConfig, RegisteredServer, RegistryService, ServerRegistration
+from app.server.deps import provide_registry_service
+
+__all__ = ("ServerList", "ServerView", "ServersController")
+
+
+class ServerView(msgspec.Struct, kw_only=True):
+    """A registered server as the API shows it (credential references only, never values)."""
+
+    name: str
+    source: str
+    url: str
+    type: str
+    transport: str
+    timeout: float
+    enabled: bool
+    description: str
+    tags: tuple[str, ...]
+    tools: tuple[str, ...] | None
+    metadata: dict[str, Any]
+    auth: AuthConfig | None
+    access: AccessConfig | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, server: RegisteredServer) -> ServerView:
+        config = server.config
+        return cls(
+            name=server.name,
+            source=server.source,
+            url=config.url,
+            type=config.type,
+            transport=config.transport,
+            timeout=config.timeout,
+            enabled=config.enabled,
+            description=config.description,
+            tags=config.tags,
+            tools=config.tools,
+            metadata=config.metadata,
+            auth=config.auth,
+            access=config.access,
+            created_at=server.created_at,
+            updated_at=server.updated_at,
+        )
+
+
+class ServerList(msgspec.Struct, kw_only=True):
+    servers: list[ServerView]
+    count: int
+
+
+class ServersController(Controller):
+    path = "/mcp"
+    tags = ["registry"]
+    dependencies = {"registry": Provide(provide_registry_service)}
+
+    @get("/servers", summary="List registered MCP servers")
+    async def list_servers(self, registry: RegistryService) -> ServerList:
+        servers = [ServerView.of(s) for s in await registry.list_servers()]
+        return ServerList(servers=servers, count=len(servers))
+
+    @get("/server/{name:str}/info", summary="One server's configuration")
+    async def server_info(self, registry: RegistryService, name: str) -> ServerView:
+        return ServerView.of(await registry.get_server(name))
+
+    @post("/servers", summary="Register a server (source=api)", guards=[require_admin])
+    async def register_server(self, registry: RegistryService, data: ServerRegistration) -> ServerView:
+        return ServerView.of(await registry.register(data.name, data.config()))
+
+    @patch(
+        "/server/{name:str}",
+        summary="Change an API-registered server",
+        description="Body: any keys of the servers-file schema (url, type, timeout, enabled, description, "
+        "tags, tools, metadata, auth, access); `null` clears auth/access/tools.",
+        guards=[require_admin],
+    )
+    async def update_server(self, registry: RegistryService, name: str, data: dict[str, Any]) -> ServerView:
+        return ServerView.of(await registry.reconfigure(name, data))
+
+    @delete("/server/{name:str}", summary="Remove an API-registered server", guards=[require_admin])
+    async def remove_server(self, registry: RegistryService, name: str) -> None:
+        await registry.remove(name)

@@ -1,0 +1,29 @@
+"""``create_app(settings)``: the only place the gateway is assembled."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from app.domain.registry import load_servers_file
+from app.errors import ConfigError
+from app.server.core import ApplicationCore
+from app.settings import Settings, load_settings
+
+__all__ = ("create_app",)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the gateway from ``settings`` (default: environment and ``.env``).
+
+    Raises:
+        ConfigError: invalid settings or servers file; the message names the variable, file, server and key.
+    """
+    settings = settings or load_settings()
+    if settings.auth_enabled or settings.mcp_auth_enabled:
+        msg = (
+            "AUTH_ENABLED / MCP_AUTH_ENABLED: inbound authentication is not available in this version yet; "
+            "set both to false and keep the gateway on a trusted network"
+        )
+        raise ConfigError(msg)
+    file_servers = load_servers_file(settings.mcp_servers_file) if settings.mcp_servers_file else {}
+    return Litestar(plugins=[ApplicationCore(settings, file_servers)])

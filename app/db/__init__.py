@@ -1,0 +1,1 @@
+"""Persistence: ORM models, engine configuration and migrations glue."""

@@ -1,0 +1,1 @@
+"""Domain services: what the gateway does, independent of HTTP."""

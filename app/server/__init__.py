@@ -1,0 +1,1 @@
+"""Composition: the core plugin, lifespan, dependency providers, error mapping and CLI commands."""

@@ -1,0 +1,87 @@
+"""ApplicationCore: the one plugin that wires routes, database, dependencies, errors and CLI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
+
+from app import __version__
+from app.api.servers import ServersController
+from app.api.system import SystemController
+from app.db.engine import create_sqlalchemy_config
+from app.domain.registry import ServerConfig
+from app.server.cli import register_commands
+from app.server.database import prepare_database
+from app.server.errors import exception_handlers
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from click import Group
+    from litestar import Litestar
+
+__all__ = ("ApplicationCore",)
+
+logger = logging.getLogger("mcp_gateway")
+
+
+class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
+    """Composition root: everything the app needs, built from ``settings`` and the servers file."""
+
+    __slots__ = ("db_config", "file_servers", "settings")
+
+    def __init__(self, settings: Settings, file_servers: Mapping[str, ServerConfig]) -> None:
+        self.settings = settings
+        self.file_servers = dict(file_servers)
+        self.db_config = create_sqlalchemy_config(settings.database_url)
+        self.db_config.set_default_exception_handler = False
+
+    def on_cli_init(self, cli: Group) -> None:
+        register_commands(cli, self)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        settings = self.settings
+        app_config.route_handlers.extend([SystemController, ServersController])
+        app_config.plugins.append(SQLAlchemyPlugin(config=self.db_config))
+        app_config.dependencies.update(
+            {
+                "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+                "file_server_count": Provide(lambda: len(self.file_servers), use_cache=True, sync_to_thread=False),
+            }
+        )
+        app_config.exception_handlers.update(exception_handlers)
+        app_config.on_startup.append(self._on_startup)
+        app_config.openapi_config = OpenAPIConfig(
+            title="MCP Gateway",
+            version=__version__,
+            description="One secure front door through which AI agents reach many MCP servers.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        )
+        app_config.logging_config = LoggingConfig(
+            root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
+            loggers={
+                "mcp_gateway": {"level": settings.log_level.upper(), "propagate": True},
+                "alembic": {"level": "WARNING", "propagate": True},
+            },
+            log_exceptions="debug",
+        )
+        app_config.state.update({"settings": settings})
+        return app_config
+
+    async def _on_startup(self, app: Litestar) -> None:
+        del app
+        if not self.settings.auth_enabled:
+            logger.warning(
+                "AUTH_ENABLED=false: DEVELOPMENT MODE, every request is served without authentication. "
+                "Never expose this gateway beyond localhost like this."
+            )
+        await prepare_database(self.db_config.get_engine(), self.settings, self.file_servers)

@@ -1,0 +1,106 @@
+"""Typed settings read from the environment and an optional ``.env`` file.
+
+Nothing here runs at import time: ``load_settings()`` is called by ``create_app()`` (or by a test
+with its own mapping), and the result is passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+from dotenv import dotenv_values
+
+from app.errors import ConfigError
+
+__all__ = ("SECRET_SETTINGS", "Settings", "load_settings", "mask_url_password")
+
+SECRET_SETTINGS = frozenset({"MCP_OAUTH_CLIENT_SECRET"})
+"""Env names whose values are never shown (``/config`` prints only set/unset)."""
+
+
+class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid_unknown_fields=False):
+    """Every knob of the gateway, named exactly as its environment variable (upper case)."""
+
+    auth_enabled: bool = False
+    """Require a valid bearer JWT on every API call (``false`` is an explicit development mode)."""
+    keycloak_url: str = ""
+    """Base URL of the Keycloak (or other OIDC) server, e.g. ``http://localhost:8080``."""
+    keycloak_realm: str = "mcp-gateway"
+    """Realm whose issuer, JWKS and introspection endpoint the gateway trusts."""
+    jwt_algorithm: str = "RS256"
+    """Comma-separated JWS algorithms accepted on inbound tokens."""
+    mcp_auth_enabled: bool = False
+    """Accept opaque OAuth2 tokens from MCP clients, checked by RFC 7662 introspection."""
+    mcp_oauth_client_id: str = ""
+    """Client id the gateway uses to call the introspection endpoint."""
+    mcp_oauth_client_secret: str = ""
+    """Client secret for introspection (secret: never logged or shown)."""
+    mcp_resource_server_url: str = "http://localhost:8000/mcp"
+    """Canonical URL of the gateway's MCP endpoint: the token audience and the RFC 9728 resource."""
+    database_url: str = "sqlite:///mcp_gateway.db"
+    """SQLAlchemy URL; ``sqlite://``, ``postgresql://`` and ``mysql://`` forms are mapped to async drivers."""
+    database_auto_migrate: bool | None = None
+    """Run migrations on start; unset means yes for SQLite, no for server databases (use ``db upgrade``)."""
+    audit_log_file: str = "audit.json"
+    """JSON-lines audit file; empty disables the file sink."""
+    audit_to_stdout: bool = False
+    """Also write every audit event to standard output."""
+    mcp_servers_file: str = "mcp_servers.yaml"
+    """YAML file declaring the backend MCP servers."""
+    log_level: str = "INFO"
+    """Level of the gateway's own (non-audit) logs."""
+
+    def public_view(self) -> dict[str, Any]:
+        """The effective settings by env name, with secrets reduced to ``set``/``unset``."""
+        view: dict[str, Any] = {}
+        for field in msgspec.structs.fields(self):
+            value = getattr(self, field.name)
+            if field.encode_name in SECRET_SETTINGS:
+                value = "set" if value else "unset"
+            elif field.encode_name == "DATABASE_URL":
+                value = mask_url_password(value)
+            view[field.encode_name] = value
+        return view
+
+
+def mask_url_password(url: str) -> str:
+    """``scheme://user:secret@host/db`` → ``scheme://user:***@host/db`` (unchanged without a password)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+_NAMES = frozenset(f.encode_name for f in msgspec.structs.fields(Settings))
+_STRING_NAMES = frozenset(f.encode_name for f in msgspec.structs.fields(Settings) if f.type is str)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Build settings from ``environ`` (default: the process environment) over the optional ``env_file``.
+
+    Real environment variables win over ``.env`` entries. An empty value for a non-string setting
+    means "unset" (so ``AUTH_ENABLED=`` keeps the default).
+
+    Raises:
+        ConfigError: a value has the wrong type; the message names the variable.
+    """
+    merged: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    raw = {k: v for k, v in merged.items() if k in _NAMES and (v != "" or k in _STRING_NAMES)}
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        name = message.rsplit("$.", 1)[-1].rstrip("`") if "$." in message else "?"
+        value = raw.get(name, "")
+        shown = "***" if name in SECRET_SETTINGS else repr(value)
+        raise ConfigError(f"invalid setting {name}={shown}: {message.split(' - at ', maxsplit=1)[0]}") from None
