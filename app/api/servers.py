@@ -7,7 +7,8 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 
 from app.api.guards import require_admin
 from app.domain.registry import AccessConfig, AuthConfig, RegisteredServer, RegistryService, ServerRegistration
@@ -29,7 +30,7 @@ class ServerView(msgspec.Struct, kw_only=True):
     description: str
     tags: tuple[str, ...]
     tools: tuple[str, ...] | None
-    metadata: dict[str, Any]
+    metadata: JSONBody[dict[str, Any]]
     auth: AuthConfig | None
     access: AccessConfig | None
     created_at: datetime
@@ -68,16 +69,18 @@ class ServersController(Controller):
     dependencies = {"registry": Provide(provide_registry_service)}
 
     @get("/servers", summary="List registered MCP servers")
-    async def list_servers(self, registry: RegistryService) -> ServerList:
+    async def list_servers(self, registry: NamedDependency[RegistryService]) -> ServerList:
         servers = [ServerView.of(s) for s in await registry.list_servers()]
         return ServerList(servers=servers, count=len(servers))
 
     @get("/server/{name:str}/info", summary="One server's configuration")
-    async def server_info(self, registry: RegistryService, name: str) -> ServerView:
+    async def server_info(self, registry: NamedDependency[RegistryService], name: FromPath[str]) -> ServerView:
         return ServerView.of(await registry.get_server(name))
 
     @post("/servers", summary="Register a server (source=api)", guards=[require_admin])
-    async def register_server(self, registry: RegistryService, data: ServerRegistration) -> ServerView:
+    async def register_server(
+        self, registry: NamedDependency[RegistryService], data: JSONBody[ServerRegistration]
+    ) -> ServerView:
         return ServerView.of(await registry.register(data.name, data.config()))
 
     @patch(
@@ -87,9 +90,11 @@ class ServersController(Controller):
         "tags, tools, metadata, auth, access); `null` clears auth/access/tools.",
         guards=[require_admin],
     )
-    async def update_server(self, registry: RegistryService, name: str, data: dict[str, Any]) -> ServerView:
+    async def update_server(
+        self, registry: NamedDependency[RegistryService], name: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> ServerView:
         return ServerView.of(await registry.reconfigure(name, data))
 
     @delete("/server/{name:str}", summary="Remove an API-registered server", guards=[require_admin])
-    async def remove_server(self, registry: RegistryService, name: str) -> None:
+    async def remove_server(self, registry: NamedDependency[RegistryService], name: FromPath[str]) -> None:
         await registry.remove(name)

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,14 +40,16 @@ class SystemController(Controller):
         return {"status": "ok"}
 
     @get("/health", summary="Readiness: the gateway and its database can serve requests")
-    async def health(self, db_engine: AsyncEngine) -> Response[dict[str, Any]]:
+    async def health(self, db_engine: NamedDependency[AsyncEngine]) -> Response[dict[str, Any]]:
         database = await _database_status(db_engine)
         ready = database == "ok"
         body = {"status": "ok" if ready else "unavailable", "version": __version__, "database": database}
         return Response(body, status_code=200 if ready else 503)
 
     @get("/config", summary="Effective settings; secrets shown only as set/unset")
-    async def config(self, settings: Settings, file_server_count: int) -> dict[str, Any]:
+    async def config(
+        self, settings: NamedDependency[Settings], file_server_count: NamedDependency[int]
+    ) -> dict[str, Any]:
         return {"settings": settings.public_view(), "servers_file": {"servers": file_server_count}}
 
 

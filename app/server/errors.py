@@ -37,7 +37,9 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
     detail = exc.detail
     if problems and isinstance(problems[0], dict):
         first = problems[0]
-        detail = f"{first.get('source', 'body')}: {describe_problem(str(first.get('message')), first.get('key') or '')}"
+        # msgspec reports a root-level body problem at the parameter name ("data"), not at a key.
+        key = "" if first.get("key") == "data" else str(first.get("key") or "")
+        detail = f"{first.get('source', 'body')}: {describe_problem(str(first.get('message')), key)}"
     return problem_response(400, "invalid_request", detail, errors=problems)
 
 

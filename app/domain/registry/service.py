@@ -49,7 +49,7 @@ class RegistryService(SQLAlchemyAsyncRepositoryService[ServerRecord]):
 
     async def list_servers(self) -> list[RegisteredServer]:
         """Every registered server, ordered by name."""
-        records = await self.repository.list(order_by=[ServerRecord.name.asc()])
+        records = await self.repository.get_many(order_by=[ServerRecord.name.asc()])
         return [_registered(record) for record in records]
 
     async def get_server(self, name: str) -> RegisteredServer:
@@ -114,7 +114,7 @@ class RegistryService(SQLAlchemyAsyncRepositoryService[ServerRecord]):
         Raises:
             ConfigError: a file server's name is already taken by an API-registered server.
         """
-        existing = {record.name: record for record in await self.repository.list()}
+        existing = {record.name: record for record in await self.repository.get_many()}
         added: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
