@@ -6,10 +6,19 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ("ALEMBIC_INI", "VERSION_TABLE", "alembic_config", "migrations_dir", "upgrade_database")
+__all__ = (
+    "ALEMBIC_INI",
+    "VERSION_TABLE",
+    "alembic_config",
+    "migrations_dir",
+    "schema_revisions",
+    "upgrade_database",
+)
 
 VERSION_TABLE = "alembic_version"
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -41,3 +50,16 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+async def schema_revisions(engine: AsyncEngine) -> tuple[set[str], set[str]]:
+    """``(current, expected)``: the revisions the database is at, and the script heads it should be at."""
+
+    def _current(connection: Connection) -> set[str]:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return set(context.get_current_heads())
+
+    async with engine.connect() as connection:
+        current = await connection.run_sync(_current)
+    expected = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return current, expected

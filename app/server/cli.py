@@ -29,55 +29,84 @@ T = TypeVar("T")
 
 def register_commands(cli: click.Group, core: ApplicationCore) -> None:
     """Add ``serve`` and ``servers``; drop Litestar commands that do not apply (one way to start)."""
-    cli.add_command(serve_command)
+    cli.add_command(_serve_command(core))
     cli.add_command(_servers_group(core))
     for generic in ("run", "sessions"):  # Litestar's own runner and server-side sessions: not used here
         cli.commands.pop(generic, None)
 
 
-@click.command("serve", help="Start the gateway (uvicorn; uvloop and httptools when available).")
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="MCP_GATEWAY_HOST", help="Bind address.")
-@click.option("--port", default=8000, show_default=True, type=int, envvar="MCP_GATEWAY_PORT", help="Bind port.")
-@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-@click.option(
-    "--workers", default=1, show_default=True, type=click.IntRange(min=1), envvar="WEB_CONCURRENCY", help="Processes."
-)
-@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every HTTP request.")
-def serve_command(app: Litestar, host: str, port: int, reload: bool, workers: int, access_log: bool) -> None:
-    import uvicorn
+def _serve_command(core: ApplicationCore) -> click.Command:
+    @click.command("serve", help="Start the gateway (uvicorn; uvloop and httptools when available).")
+    @click.option("--host", default="127.0.0.1", show_default=True, envvar="MCP_GATEWAY_HOST", help="Bind address.")
+    @click.option("--port", default=8000, show_default=True, type=int, envvar="MCP_GATEWAY_PORT", help="Bind port.")
+    @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+    @click.option(
+        "--workers",
+        default=1,
+        show_default=True,
+        type=click.IntRange(min=1),
+        envvar="WEB_CONCURRENCY",
+        help="Processes.",
+    )
+    @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every HTTP request.")
+    def serve(app: Litestar, host: str, port: int, reload: bool, workers: int, access_log: bool) -> None:
+        import uvicorn
 
-    common: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "access_log": access_log,
-        "proxy_headers": True,
-        "server_header": False,
-        "timeout_graceful_shutdown": 30,
-    }
-    if reload or workers > 1:
-        # Each process builds its own app from the environment.
-        uvicorn.run("app.asgi:create_app", factory=True, reload=reload, workers=workers, **common)
-    else:
-        uvicorn.run(app, **common)
+        # Fail before binding, with one clear line, if the database is unusable (each process re-checks).
+        _run_async(lambda: _with_database(core, _nothing))
+        common: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "access_log": access_log,
+            "proxy_headers": True,
+            "server_header": False,
+            "timeout_graceful_shutdown": 30,
+        }
+        if reload or workers > 1:
+            # Each process builds its own app from the environment.
+            uvicorn.run("app.asgi:create_app", factory=True, reload=reload, workers=workers, **common)
+        else:
+            uvicorn.run(app, **common)
+
+    return serve
+
+
+async def _with_database(core: ApplicationCore, operation: Callable[[RegistryService], Awaitable[T]]) -> T:
+    """Prepare the database (migrate/sync), run ``operation`` on a committed session, release the engine.
+
+    The engine is disposed so that its pooled connections never cross into another event loop.
+    """
+    engine = core.db_config.get_engine()
+    try:
+        await prepare_database(engine, core.settings, core.file_servers)
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            result = await operation(RegistryService(session=session))
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def _nothing(_: RegistryService) -> None:
+    return None
+
+
+def _run_async(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run one coroutine for a CLI command; gateway errors become a one-line message and exit status 2."""
+
+    async def main() -> T:
+        return await operation()
+
+    try:
+        return anyio.run(main)
+    except GatewayError as exc:
+        click.echo(f"mcp-gateway: {exc.message}", err=True)
+        raise SystemExit(2) from None
 
 
 def _servers_group(core: ApplicationCore) -> click.Group:
     def run(operation: Callable[[RegistryService], Awaitable[T]]) -> T:
-        async def main() -> T:
-            engine = core.db_config.get_engine()
-            try:
-                await prepare_database(engine, core.settings, core.file_servers)
-                async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-                    result = await operation(RegistryService(session=session))
-                    await session.commit()
-                    return result
-            finally:
-                await engine.dispose()
-
-        try:
-            return anyio.run(main)
-        except GatewayError as exc:
-            raise click.ClickException(exc.message) from None
+        return _run_async(lambda: _with_database(core, operation))
 
     @click.group("servers", help="List and change the registered MCP servers (servers file + API/CLI).")
     def servers() -> None:

@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.db.engine import is_sqlite
-from app.db.migrations import upgrade_database
+from app.db.migrations import schema_revisions, upgrade_database
 from app.domain.registry import RegistryService, ServerConfig, SyncReport
+from app.errors import ConfigError
 from app.settings import Settings
 
 __all__ = ("prepare_database", "should_auto_migrate")
@@ -33,6 +34,15 @@ async def prepare_database(engine: AsyncEngine, settings: Settings, file_servers
     """
     if should_auto_migrate(settings):
         await upgrade_database(engine)
+    else:
+        current, expected = await schema_revisions(engine)
+        if current != expected:
+            at = ", ".join(sorted(current)) or "an empty schema"
+            msg = (
+                f"the database is at {at} but this gateway needs revision {', '.join(sorted(expected))}: "
+                "run `mcp-gateway db upgrade` (or set DATABASE_AUTO_MIGRATE=true)"
+            )
+            raise ConfigError(msg)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     for attempt in (1, 2):
         async with sessions() as session:

@@ -1,0 +1,41 @@
+"""Helpers to run the real ``mcp-gateway`` console command in a clean working directory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+GATEWAY = str(Path(sys.executable).with_name("mcp-gateway"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def gateway_env(tmp_path: Path) -> dict[str, str]:
+    """A minimal environment: PATH and HOME only, plus the gateway's settings the test adds."""
+    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}"}
+
+
+@pytest.fixture
+def cli(tmp_path: Path, gateway_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``mcp-gateway ARGS`` in ``tmp_path`` (its own ``mcp_servers.yaml``, no ``.env``)."""
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [GATEWAY, *args], cwd=tmp_path, env=gateway_env, capture_output=True, text=True, timeout=60, check=False
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"mcp-gateway {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    return run

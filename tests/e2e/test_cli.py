@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import GATEWAY, free_port
+
+pytestmark = pytest.mark.slow
+
+SERVERS_YAML = """
+servers:
+  logs-us:
+    url: http://127.0.0.1:9101/mcp
+    type: http
+    tags: [logging]
+  logs-eu:
+    url: http://127.0.0.1:9102/mcp
+    type: streamable-http
+    auth:
+      method: api_key
+      location: header
+      name: X-API-Key
+      format: raw
+      credential_ref: env://LOGS_EU_KEY
+"""
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(autouse=True)
+def servers_file(tmp_path: Path) -> Path:
+    path = tmp_path / "mcp_servers.yaml"
+    path.write_text(SERVERS_YAML)
+    return path
+
+
+def test_servers_lifecycle_through_the_cli(cli: Cli) -> None:
+    listed = cli("servers", "list").stdout
+    assert "logs-us" in listed
+    assert "logs-eu" in listed
+
+    cli(
+        "servers", "add", "figma",
+        "--url", "https://figma.example.com/mcp",
+        "--timeout", "15",
+        "--tag", "design", "--tag", "collaboration",
+        "--metadata", "owner=design-team",
+        "--auth-method", "bearer", "--auth-format", "prefix", "--auth-prefix", "Bearer ",
+        "--credential-ref", "env://FIGMA_API_TOKEN",
+        "--allow-role", "designers",
+    )  # fmt: skip
+    shown = json.loads(cli("servers", "show", "figma", "--json").stdout)
+    assert shown["source"] == "api"
+    assert shown["timeout"] == 15
+    assert shown["tags"] == ["design", "collaboration"]
+    assert shown["metadata"] == {"owner": "design-team"}
+    assert shown["auth"]["credential_ref"] == "env://FIGMA_API_TOKEN"
+    assert shown["access"] == {"roles": ["designers"]}
+
+    cli("servers", "disable", "figma")
+    assert json.loads(cli("servers", "show", "figma", "--json").stdout)["enabled"] is False
+    cli("servers", "enable", "figma")
+    assert "enabled" not in json.loads(cli("servers", "show", "figma", "--json").stdout)  # default true is omitted
+
+    everything = json.loads(cli("servers", "list", "--json").stdout)
+    assert [s["name"] for s in everything] == ["figma", "logs-eu", "logs-us"]
+
+    cli("servers", "remove", "figma")
+    gone = cli("servers", "show", "figma", check=False)
+    assert gone.returncode == 2
+    assert "MCP server 'figma' is not registered" in gone.stderr
+
+
+def test_file_servers_cannot_be_changed_from_the_cli(cli: Cli) -> None:
+    result = cli("servers", "disable", "logs-us", check=False)
+    assert result.returncode == 2
+    assert "defined in the servers file" in result.stderr
+
+
+def test_invalid_add_names_the_key(cli: Cli) -> None:
+    result = cli("servers", "add", "x", "--url", "https://x.example.com", "--credential-ref", "env://T", check=False)
+    assert result.returncode == 2
+    assert "missing required key 'auth.method'" in result.stderr
+
+
+def test_a_bad_servers_file_is_one_precise_error(cli: Cli, servers_file: Path) -> None:
+    servers_file.write_text(SERVERS_YAML + "    timout: 5\n")
+    result = cli("servers", "list", check=False)
+    assert result.returncode == 2
+    assert "mcp_servers.yaml: server 'logs-eu': unknown key 'timout'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.postgres
+def test_postgres_needs_db_upgrade_before_use(
+    cli: Cli, gateway_env: dict[str, str], postgres_database_factory: Callable[[], str]
+) -> None:
+    gateway_env["DATABASE_URL"] = postgres_database_factory()
+    before = cli("servers", "list", check=False)
+    assert before.returncode == 2
+    assert "run `mcp-gateway db upgrade`" in before.stderr
+
+    cli("db", "upgrade", "--no-prompt")
+    assert "logs-us" in cli("servers", "list").stdout
+
+
+@pytest.fixture
+def running_gateway(tmp_path: Path, gateway_env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--port", str(port)], cwd=tmp_path, env=gateway_env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"gateway did not start:\n{(tmp_path / 'serve.log').read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        # uvicorn shuts down gracefully, then re-raises SIGTERM so supervisors see the real cause.
+        assert process.wait(timeout=30) in {0, -15}
+        log.close()
+        assert "Finished server process" in (tmp_path / "serve.log").read_text()
+
+
+def test_serve_answers_health_index_config_and_servers(running_gateway: str) -> None:
+    assert httpx.get(f"{running_gateway}/health").json()["database"] == "ok"
+    assert httpx.get(f"{running_gateway}/").json()["name"] == "mcp-gateway"
+    assert httpx.get(f"{running_gateway}/config").json()["settings"]["AUTH_ENABLED"] is False
+    servers = httpx.get(f"{running_gateway}/mcp/servers").json()
+    assert {s["name"] for s in servers["servers"]} == {"logs-us", "logs-eu"}
+
+
+def test_serve_refuses_to_start_on_a_bad_servers_file(cli: Cli, servers_file: Path) -> None:
+    servers_file.write_text("servers:\n  a:\n    url: nope\n")
+    result = cli("serve", "--port", str(free_port()), check=False)
+    assert result.returncode == 2
+    assert "server 'a': url must be an absolute http(s) URL" in result.stderr
