@@ -7,12 +7,19 @@ responses (and, on ``/mcp``, to JSON-RPC errors).
     ├── ConfigError ................ settings or servers file invalid (raised at start-up)
     ├── InvalidRequest ............. 400  input that names a bad field or value
     ├── NotFound ................... 404
-    │   └── ServerNotFound
+    │   ├── ServerNotFound
+    │   └── ToolNotFound
     ├── Conflict ................... 409
     │   ├── ServerAlreadyExists
     │   ├── ServerManagedByFile ..... a `source=file` server changed through the API/CLI
     │   └── ServerDisabled
-    └── ServiceUnavailable ......... 503  a dependency (the database) cannot be reached
+    ├── ServiceUnavailable ......... 503  a dependency (the database) cannot be reached
+    │   └── CredentialUnavailable .. a backend's credential_ref cannot be resolved (names the ref, never a value)
+    └── BackendError ............... 502  talking to a backend MCP server failed
+        ├── BackendUnreachable ..... 502  connection refused / reset / DNS
+        ├── BackendTimeout ......... 504  no answer within the server's timeout
+        ├── BackendProtocolError ... 502  not MCP: bad JSON, wrong id, oversized, unexpected status
+        └── BackendRpcError ........ 502  the backend answered with a JSON-RPC error (its code is kept)
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ __all__ = (
     "ServerManagedByFile",
     "ServerNotFound",
     "ServiceUnavailable",
+    "ToolNotFound",
 )
 
 
@@ -71,6 +79,16 @@ class ServerNotFound(NotFound):
         self.server = name
 
 
+class ToolNotFound(NotFound):
+    code = "tool_not_found"
+
+    def __init__(self, tool: str, server: str | None = None) -> None:
+        where = f" on MCP server '{server}'" if server else " on any reachable MCP server"
+        super().__init__(f"tool '{tool}' is not available{where}")
+        self.tool = tool
+        self.server = server
+
+
 class Conflict(GatewayError):
     status_code = 409
     code = "conflict"
@@ -106,3 +124,45 @@ class ServerDisabled(Conflict):
 class ServiceUnavailable(GatewayError):
     status_code = 503
     code = "service_unavailable"
+
+
+class CredentialUnavailable(ServiceUnavailable):
+    code = "credential_unavailable"
+
+    def __init__(self, ref: str, reason: str) -> None:
+        super().__init__(f"credential {ref} cannot be resolved: {reason}")
+        self.ref = ref
+
+
+class BackendError(GatewayError):
+    """Talking to one backend failed; ``server`` names it."""
+
+    status_code = 502
+    code = "backend_error"
+
+    def __init__(self, server: str, message: str) -> None:
+        super().__init__(f"MCP server '{server}': {message}")
+        self.server = server
+
+
+class BackendUnreachable(BackendError):
+    code = "backend_unreachable"
+
+
+class BackendTimeout(BackendError):
+    status_code = 504
+    code = "backend_timeout"
+
+
+class BackendProtocolError(BackendError):
+    code = "backend_protocol_error"
+
+
+class BackendRpcError(BackendError):
+    code = "backend_rpc_error"
+
+    def __init__(self, server: str, rpc_code: int, rpc_message: str, data: object = None) -> None:
+        super().__init__(server, f"JSON-RPC error {rpc_code}: {rpc_message}")
+        self.rpc_code = rpc_code
+        self.rpc_message = rpc_message
+        self.data = data

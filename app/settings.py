@@ -19,7 +19,7 @@ from app.errors import ConfigError
 
 __all__ = ("SECRET_SETTINGS", "Settings", "load_settings", "mask_url_password")
 
-SECRET_SETTINGS = frozenset({"MCP_OAUTH_CLIENT_SECRET"})
+SECRET_SETTINGS = frozenset({"MCP_OAUTH_CLIENT_SECRET", "VAULT_TOKEN"})
 """Env names whose values are never shown (``/config`` prints only set/unset)."""
 
 
@@ -54,6 +54,18 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """YAML file declaring the backend MCP servers."""
     log_level: str = "INFO"
     """Level of the gateway's own (non-audit) logs."""
+    vault_addr: str = ""
+    """HashiCorp Vault address for ``vault://`` credential refs, e.g. ``https://vault:8200``."""
+    vault_token: str = ""
+    """Vault token (secret: never logged or shown)."""
+    vault_namespace: str = ""
+    """Vault Enterprise namespace, sent as ``X-Vault-Namespace`` when set."""
+    credential_cache_seconds: float = 60.0
+    """How long a resolved credential is reused before its ref is read again (rotation delay)."""
+    catalog_ttl_seconds: float = 60.0
+    """How long a server's tool list is served from cache before it is refreshed in the background."""
+    backend_max_response_bytes: int = 10 * 1024 * 1024
+    """Largest backend response accepted; bigger ones fail that call (protects the gateway's memory)."""
 
     def public_view(self) -> dict[str, Any]:
         """The effective settings by env name, with secrets reduced to ``set``/``unset``."""

@@ -1,0 +1,43 @@
+"""Run real ASGI apps (MCP backends, fake IdPs, Vault look-alikes) on 127.0.0.1 ephemeral ports.
+
+Each app runs in uvicorn in a background thread with its own event loop, so it is a real HTTP peer for
+the code under test (separate loop, real sockets), and stops when the context manager exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+__all__ = ("serve_asgi",)
+
+
+@contextlib.contextmanager
+def serve_asgi(app: Any, *, lifespan: str = "on", path: str = "") -> Iterator[str]:
+    """Serve ``app`` on ``127.0.0.1:<free port>``; yields the base URL (``http://127.0.0.1:PORT`` + ``path``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False, loop="asyncio")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"asgi:{port}")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            msg = f"test server on port {port} did not start"
+            raise RuntimeError(msg)
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}{path}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
