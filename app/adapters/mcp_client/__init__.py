@@ -1,0 +1,17 @@
+"""The gateway's MCP client: Streamable HTTP (both protocol eras) and legacy HTTP+SSE, over httpx."""
+
+from __future__ import annotations
+
+from app.adapters.mcp_client.client import BackendClient, BackendTarget, CallResult, ToolsPage
+from app.adapters.mcp_client.jsonrpc import Message
+from app.adapters.mcp_client.streamable import CredentialsProvider, NotificationHandler
+
+__all__ = (
+    "BackendClient",
+    "BackendTarget",
+    "CallResult",
+    "CredentialsProvider",
+    "Message",
+    "NotificationHandler",
+    "ToolsPage",
+)

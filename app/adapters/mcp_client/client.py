@@ -1,0 +1,121 @@
+"""BackendClient: the gateway's MCP client for one registered backend server."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any, Literal, TypeVar
+
+import httpx
+import msgspec
+
+from app.adapters.mcp_client.legacy_sse import LegacySseSession
+from app.adapters.mcp_client.streamable import CredentialsProvider, NotificationHandler, StreamableHttpSession
+from app.errors import BackendProtocolError
+
+__all__ = ("BackendClient", "BackendTarget", "CallResult", "ToolsPage")
+
+_MAX_PAGES = 100
+T = TypeVar("T")
+
+
+class BackendTarget(msgspec.Struct, frozen=True, kw_only=True):
+    """Where and how to reach one backend (the adapter's view of a registered server)."""
+
+    name: str
+    url: str
+    transport: Literal["streamable-http", "sse"] = "streamable-http"
+    timeout: float = 30.0
+
+
+class ToolsPage(msgspec.Struct):
+    """One ``tools/list`` page; tools stay plain dicts so every field a backend sends is preserved."""
+
+    tools: list[dict[str, Any]]
+    nextCursor: str | None = None  # noqa: N815 - the wire name
+
+
+class CallResult(msgspec.Struct, omit_defaults=True):
+    """A ``tools/call`` result (the fields the gateway reads; the raw result is kept alongside)."""
+
+    content: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    structuredContent: Any = None  # noqa: N815
+    isError: bool = False  # noqa: N815
+
+
+class BackendClient:
+    """One pooled keep-alive connection set and one negotiated MCP session per backend, reused by all calls."""
+
+    __slots__ = ("_http", "session", "target")
+
+    def __init__(
+        self,
+        target: BackendTarget,
+        *,
+        ssl_context: ssl.SSLContext,
+        max_response_bytes: int,
+        credentials: CredentialsProvider | None = None,
+        on_notification: NotificationHandler | None = None,
+        max_connections: int = 100,
+    ) -> None:
+        self.target = target
+        self._http = httpx.AsyncClient(
+            verify=ssl_context,
+            timeout=httpx.Timeout(target.timeout, connect=min(10.0, target.timeout)),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20, keepalive_expiry=30),
+            follow_redirects=False,
+        )
+        session_type = LegacySseSession if target.transport == "sse" else StreamableHttpSession
+        self.session: StreamableHttpSession | LegacySseSession = session_type(
+            name=target.name,
+            url=target.url,
+            http=self._http,
+            timeout=target.timeout,
+            max_response_bytes=max_response_bytes,
+            credentials=credentials,
+            on_notification=on_notification,
+        )
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> msgspec.Raw:
+        """Any MCP request; the raw JSON ``result``."""
+        return await self.session.request(method, params)
+
+    async def list_tools(self) -> list[dict[str, Any]]:
+        """Every tool the backend offers, following ``nextCursor`` across pages."""
+        tools: list[dict[str, Any]] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            page = self._decode(await self.request("tools/list", {"cursor": cursor} if cursor else None), ToolsPage)
+            tools.extend(page.tools)
+            cursor = page.nextCursor
+            if not cursor:
+                return tools
+            if cursor in seen:
+                raise BackendProtocolError(self.target.name, f"tools/list repeated cursor {cursor!r}")
+            seen.add(cursor)
+        raise BackendProtocolError(self.target.name, f"tools/list did not end within {_MAX_PAGES} pages")
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+    ) -> tuple[CallResult, msgspec.Raw]:
+        """``tools/call``; the decoded essentials and the raw result (for lossless forwarding)."""
+        params: dict[str, Any] = {"name": name, "arguments": arguments or {}}
+        if meta:
+            params["_meta"] = meta
+        raw = await self.request("tools/call", params)
+        return self._decode(raw, CallResult), raw
+
+    async def aclose(self) -> None:
+        """End the session and close the connections."""
+        try:
+            await self.session.aclose()
+        finally:
+            await self._http.aclose()
+
+    def _decode(self, raw: msgspec.Raw, kind: type[T]) -> T:
+        try:
+            return msgspec.json.decode(raw, type=kind)
+        except msgspec.ValidationError as exc:
+            raise BackendProtocolError(self.target.name, f"unexpected result shape: {exc}") from None
+        except msgspec.DecodeError as exc:
+            raise BackendProtocolError(self.target.name, f"result is not JSON: {exc}") from None

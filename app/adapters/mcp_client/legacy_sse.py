@@ -1,0 +1,230 @@
+"""One backend over the legacy HTTP+SSE transport (protocol 2024-11-05, servers with ``type: sse``).
+
+A GET opens an event stream whose first ``endpoint`` event names the URL to POST messages to;
+every answer arrives on that stream and is matched to its request by JSON-RPC id. A broken stream
+fails the requests waiting on it; the next request opens a new stream and initializes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urljoin
+
+import httpx
+import msgspec
+from opentelemetry import propagate
+
+from app.adapters.mcp_client.jsonrpc import Message, RpcError, encode_notification, encode_request, encode_response
+from app.adapters.mcp_client.protocol import (
+    CLIENT_INFO,
+    HANDSHAKE_VERSIONS,
+    LATEST_HANDSHAKE_VERSION,
+    NO_INJECTION,
+    decode_or_fail,
+    transport_error,
+)
+from app.adapters.mcp_client.sse import iter_events
+from app.adapters.mcp_client.streamable import CredentialsProvider, NotificationHandler
+from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout, BackendUnreachable
+
+if TYPE_CHECKING:
+    from app.adapters.outbound_auth import Injection
+
+__all__ = ("LegacySseSession",)
+
+logger = logging.getLogger("mcp_gateway.backend")
+
+
+class LegacySseSession:
+    """MCP over HTTP+SSE to one backend; safe for concurrent use."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        url: str,
+        http: httpx.AsyncClient,
+        timeout: float,
+        max_response_bytes: int,
+        credentials: CredentialsProvider | None = None,
+        on_notification: NotificationHandler | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self._http = http
+        self._timeout = timeout
+        self._max_bytes = max_response_bytes
+        self._credentials = credentials
+        self._on_notification = on_notification
+        self._lock = asyncio.Lock()
+        self._ids = itertools.count(1)
+        self._pending: dict[int | str, asyncio.Future[Message]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._endpoint: asyncio.Future[str] | None = None
+        self._helpers: set[asyncio.Task[None]] = set()
+        self.era: Literal["handshake"] | None = None
+        self.protocol_version: str | None = None
+        self.session_id: str | None = None
+        self.server_info: dict[str, Any] | None = None
+        self.capabilities: dict[str, Any] = {}
+        self.instructions: str | None = None
+
+    async def connect(self) -> None:
+        """Open the event stream and initialize, unless a live stream exists."""
+        if self._reader is not None and not self._reader.done() and self.era is not None:
+            return
+        async with self._lock:
+            if self._reader is not None and not self._reader.done() and self.era is not None:
+                return
+            await self._open()
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> msgspec.Raw:
+        """Send one request and wait for its answer on the stream, within the server's timeout."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self.connect()
+                return await self._roundtrip(method, params)
+        except TimeoutError:
+            raise BackendTimeout(self.name, f"no answer within {self._timeout:g}s") from None
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        await self.connect()
+        await self._post(encode_notification(method, await self._params(params)))
+
+    async def aclose(self) -> None:
+        for task in [self._reader, *self._helpers]:
+            if task is not None:
+                task.cancel()
+        self._reader = None
+        self.era = None
+
+    async def _open(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        self.era = None
+        loop = asyncio.get_running_loop()
+        self._endpoint = loop.create_future()
+        self._reader = asyncio.create_task(self._read_stream(self._endpoint), name=f"sse:{self.name}")
+        try:
+            await asyncio.shield(self._endpoint)
+        except BackendError:
+            raise
+        result = await self._roundtrip(
+            "initialize", {"protocolVersion": LATEST_HANDSHAKE_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO}
+        )
+        info = msgspec.json.decode(result)
+        if not isinstance(info, dict) or info.get("protocolVersion") not in HANDSHAKE_VERSIONS:
+            raise BackendProtocolError(self.name, "initialize answered with an unsupported protocol version")
+        self.era = "handshake"
+        self.protocol_version = info["protocolVersion"]
+        self.capabilities = dict(info.get("capabilities") or {})
+        self.server_info = info.get("serverInfo")
+        self.instructions = info.get("instructions")
+        await self._post(encode_notification("notifications/initialized", await self._params(None)))
+
+    async def _roundtrip(self, method: str, params: dict[str, Any] | None) -> msgspec.Raw:
+        request_id = next(self._ids)
+        answer: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = answer
+        try:
+            await self._post(encode_request(request_id, method, await self._params(params)))
+            message = await answer
+        except asyncio.CancelledError:
+            self._spawn(self._post_quietly(encode_notification("notifications/cancelled", {"requestId": request_id})))
+            raise
+        finally:
+            self._pending.pop(request_id, None)
+        if message.error is not None:
+            raise BackendRpcError(self.name, message.error.code, message.error.message, message.error.data)
+        if not message.has_result:
+            raise BackendProtocolError(self.name, f"answered {method} with no result")
+        return message.result
+
+    async def _post(self, payload: bytes) -> None:
+        if self._endpoint is None or not self._endpoint.done():
+            raise BackendUnreachable(self.name, "no SSE session")
+        injection = await self._injection()
+        headers = {"content-type": "application/json", **injection.headers}
+        propagate.inject(headers)
+        try:
+            response = await self._http.post(
+                self._endpoint.result(), content=payload, headers=headers, params=injection.query or None
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(self.name, exc) from None
+        if response.status_code >= 300:
+            raise BackendProtocolError(self.name, f"message endpoint answered HTTP {response.status_code}")
+
+    async def _post_quietly(self, payload: bytes) -> None:
+        with contextlib.suppress(BackendError):
+            await self._post(payload)
+
+    async def _read_stream(self, endpoint: asyncio.Future[str]) -> None:
+        failure: BackendError = BackendUnreachable(self.name, "the SSE stream closed")
+        try:
+            injection = await self._injection()
+            headers = {"accept": "text/event-stream", "cache-control": "no-store", **injection.headers}
+            propagate.inject(headers)
+            async with self._http.stream(
+                "GET", self.url, headers=headers, params=injection.query or None, timeout=httpx.Timeout(None)
+            ) as response:
+                if response.status_code != 200:
+                    failure = BackendProtocolError(self.name, f"SSE endpoint answered HTTP {response.status_code}")
+                    return
+                async for event in iter_events(response.aiter_bytes()):
+                    if len(event.data) > self._max_bytes:
+                        failure = BackendProtocolError(self.name, f"message larger than {self._max_bytes} bytes")
+                        return
+                    self._dispatch(event.event, event.data, endpoint)
+        except httpx.HTTPError as exc:
+            failure = transport_error(self.name, exc)
+        except BackendError as exc:
+            failure = exc
+        finally:
+            self.era = None
+            if not endpoint.done():
+                endpoint.set_exception(failure)
+                endpoint.exception()  # mark retrieved: the waiter may already be gone
+            for waiter in self._pending.values():
+                if not waiter.done():
+                    waiter.set_exception(failure)
+
+    def _dispatch(self, kind: str, data: str, endpoint: asyncio.Future[str]) -> None:
+        if kind == "endpoint":
+            if not endpoint.done():
+                endpoint.set_result(urljoin(self.url, data.strip()))
+            return
+        if kind != "message":
+            return
+        message = decode_or_fail(self.name, data)
+        if message.is_response:
+            waiter = self._pending.get(message.id) if message.id is not None else None
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+        elif message.method is not None and message.id is not None:
+            error = RpcError(code=-32601, message=f"the gateway does not support {message.method} requests")
+            self._spawn(self._post_quietly(encode_response(message.id, error=error)))
+        elif message.method is not None and self._on_notification is not None:
+            self._on_notification(self.name, message)
+
+    async def _injection(self) -> Injection:
+        if self._credentials is None:
+            return NO_INJECTION
+        return await self._credentials()
+
+    async def _params(self, params: dict[str, Any] | None) -> dict[str, Any] | None:
+        injection = await self._injection()
+        if not injection.meta:
+            return params
+        body = dict(params or {})
+        body["_meta"] = {**(body.get("_meta") or {}), **injection.meta}
+        return body
+
+    def _spawn(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)

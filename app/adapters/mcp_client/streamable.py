@@ -1,0 +1,435 @@
+"""One backend over Streamable HTTP, in whichever protocol era it speaks.
+
+The era is negotiated once per backend and cached (mcp-protocol-notes §1): a ``server/discover``
+probe at 2026-07-28 first; a backend that answers it is used statelessly (full ``_meta`` and
+routing headers on every request); anything that is not positive evidence of a modern server falls
+back to the ``initialize`` handshake (``Mcp-Session-Id``, ``MCP-Protocol-Version``). A handshake
+session the backend forgets (404) is re-established transparently and the request sent again — the
+backend never saw it, so that is safe even for ``tools/call``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+import msgspec
+from opentelemetry import propagate
+
+from app.adapters.mcp_client.jsonrpc import (
+    Message,
+    RpcError,
+    decode_message,
+    encode_notification,
+    encode_request,
+    encode_response,
+)
+from app.adapters.mcp_client.protocol import (
+    CLIENT_INFO,
+    HANDSHAKE_VERSIONS,
+    LATEST_HANDSHAKE_VERSION,
+    META_CLIENT_CAPABILITIES,
+    META_CLIENT_INFO,
+    META_PROTOCOL_VERSION,
+    META_SERVER_INFO,
+    MODERN_VERSIONS,
+    NAME_BEARING_METHODS,
+    NO_INJECTION,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    decode_or_fail,
+    encode_header_value,
+    read_limited,
+    transport_error,
+)
+from app.adapters.mcp_client.sse import iter_events
+from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout
+
+if TYPE_CHECKING:
+    from app.adapters.outbound_auth import Injection
+
+__all__ = ("CredentialsProvider", "Era", "NotificationHandler", "StreamableHttpSession")
+
+logger = logging.getLogger("mcp_gateway.backend")
+
+Era = Literal["modern", "handshake"]
+CredentialsProvider = Callable[[], Awaitable["Injection"]]
+NotificationHandler = Callable[[str, Message], None]
+"""Called with (server name, notification) for every notification a backend sends."""
+
+_PROBE_TIMEOUT = 10.0
+_JSON_AND_SSE = "application/json, text/event-stream"
+
+
+class _SessionExpired(Exception):
+    """The backend answered 404 for our ``Mcp-Session-Id``: it no longer knows the session."""
+
+
+class _Reply(msgspec.Struct):
+    result: msgspec.Raw | None
+    headers: httpx.Headers
+
+
+class StreamableHttpSession:
+    """MCP over Streamable HTTP to one backend, both eras; safe for concurrent use."""
+
+    __slots__ = (
+        "_credentials",
+        "_generation",
+        "_http",
+        "_ids",
+        "_lock",
+        "_max_bytes",
+        "_on_notification",
+        "_pending_tasks",
+        "_timeout",
+        "capabilities",
+        "era",
+        "instructions",
+        "name",
+        "protocol_version",
+        "server_info",
+        "session_id",
+        "url",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        url: str,
+        http: httpx.AsyncClient,
+        timeout: float,
+        max_response_bytes: int,
+        credentials: CredentialsProvider | None = None,
+        on_notification: NotificationHandler | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self._http = http
+        self._timeout = timeout
+        self._max_bytes = max_response_bytes
+        self._credentials = credentials
+        self._on_notification = on_notification
+        self._lock = asyncio.Lock()
+        self._ids = itertools.count(1)
+        self._generation = 0
+        self._pending_tasks: set[asyncio.Task[None]] = set()
+        self.era: Era | None = None
+        """Negotiated protocol era (``None`` until connected)."""
+        self.protocol_version: str | None = None
+        self.session_id: str | None = None
+        self.server_info: dict[str, Any] | None = None
+        self.capabilities: dict[str, Any] = {}
+        self.instructions: str | None = None
+
+    async def connect(self) -> None:
+        """Negotiate the era (once; later calls return at once)."""
+        if self.era is None:
+            await self._reconnect(self._generation)
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> msgspec.Raw:
+        """Send one request and return its raw ``result``; bounded by the server's timeout.
+
+        Raises:
+            BackendError: unreachable, timed out, not MCP, or a JSON-RPC error answer.
+        """
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._request_with_recovery(method, params)
+        except TimeoutError:
+            raise BackendTimeout(self.name, f"no answer within {self._timeout:g}s") from None
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        """Send a notification (no answer expected)."""
+        await self.connect()
+        injection = await self._injection()
+        body = self._with_meta(params, injection, method)
+        await self._exchange(encode_notification(method, body), self._headers(method, body, injection), None, injection)
+
+    async def aclose(self) -> None:
+        """End the handshake session politely (DELETE) and forget the negotiated state."""
+        for task in list(self._pending_tasks):
+            task.cancel()
+        if self.era == "handshake" and self.session_id:
+            with contextlib.suppress(httpx.HTTPError, BackendError):
+                injection = await self._injection()
+                headers = {"mcp-session-id": self.session_id, **injection.headers}
+                await self._http.delete(self.url, headers=headers, params=injection.query or None, timeout=2.0)
+        self.era = None
+        self.session_id = None
+
+    # --- negotiation ---------------------------------------------------------------------------
+
+    async def _reconnect(self, seen_generation: int) -> None:
+        async with self._lock:
+            if self._generation != seen_generation and self.era is not None:
+                return  # another caller already reconnected
+            self.era, self.session_id, self.protocol_version = None, None, None
+            await self._negotiate()
+            self._generation += 1
+
+    async def _negotiate(self) -> None:
+        try:
+            async with asyncio.timeout(min(_PROBE_TIMEOUT, self._timeout)):
+                discovered = await self._discover(MODERN_VERSIONS[-1])
+        except BackendRpcError as exc:
+            if exc.rpc_code == UNSUPPORTED_PROTOCOL_VERSION:
+                self._check_not_disjoint(exc.data)
+            discovered = None
+        except BackendProtocolError:
+            discovered = None  # an HTTP-level refusal of the probe: a handshake-era server
+        except TimeoutError:
+            raise BackendTimeout(self.name, "no answer to server/discover") from None
+        if discovered is not None:
+            mutual = [v for v in MODERN_VERSIONS if v in discovered.get("supportedVersions", ())]
+            if mutual:
+                self.era = "modern"
+                self.protocol_version = mutual[-1]
+                self.capabilities = dict(discovered.get("capabilities") or {})
+                self.instructions = discovered.get("instructions")
+                self.server_info = (discovered.get("_meta") or {}).get(META_SERVER_INFO)
+                return
+        await self._initialize()
+
+    def _check_not_disjoint(self, data: Any) -> None:
+        supported = data.get("supported") if isinstance(data, dict) else None
+        if isinstance(supported, list) and not any(v in HANDSHAKE_VERSIONS + MODERN_VERSIONS for v in supported):
+            msg = f"speaks only protocol versions {', '.join(map(str, supported))}, none of which the gateway speaks"
+            raise BackendProtocolError(self.name, msg)
+
+    async def _discover(self, version: str) -> dict[str, Any]:
+        injection = await self._injection()
+        meta = {
+            META_PROTOCOL_VERSION: version,
+            META_CLIENT_CAPABILITIES: {},
+            META_CLIENT_INFO: CLIENT_INFO,
+            **injection.meta,
+        }
+        headers = self._base_headers(injection)
+        headers.update({"mcp-protocol-version": version, "mcp-method": "server/discover"})
+        request_id = next(self._ids)
+        reply = await self._exchange(
+            encode_request(request_id, "server/discover", {"_meta": meta}), headers, request_id, injection
+        )
+        return _as_object(self.name, reply.result, "server/discover")
+
+    async def _initialize(self) -> None:
+        injection = await self._injection()
+        params = self._with_meta(
+            {"protocolVersion": LATEST_HANDSHAKE_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO},
+            injection,
+            "initialize",
+        )
+        request_id = next(self._ids)
+        reply = await self._exchange(
+            encode_request(request_id, "initialize", params), self._base_headers(injection), request_id, injection
+        )
+        result = _as_object(self.name, reply.result, "initialize")
+        version = result.get("protocolVersion")
+        if version not in HANDSHAKE_VERSIONS:
+            msg = f"negotiated unsupported protocol version {version!r}"
+            raise BackendProtocolError(self.name, msg)
+        self.era = "handshake"
+        self.protocol_version = version
+        self.session_id = reply.headers.get("mcp-session-id")
+        self.capabilities = dict(result.get("capabilities") or {})
+        self.server_info = result.get("serverInfo")
+        self.instructions = result.get("instructions")
+        initialized = self._with_meta(None, injection, "notifications/initialized")
+        await self._exchange(
+            encode_notification("notifications/initialized", initialized),
+            self._headers("notifications/initialized", initialized, injection),
+            None,
+            injection,
+        )
+
+    # --- requests ------------------------------------------------------------------------------
+
+    async def _request_with_recovery(self, method: str, params: dict[str, Any] | None) -> msgspec.Raw:
+        await self.connect()
+        generation = self._generation
+        try:
+            return await self._request_once(method, params)
+        except _SessionExpired:
+            logger.info("MCP server '%s' dropped session %s; re-initializing", self.name, self.session_id)
+        except BackendRpcError as exc:
+            if not (self.era == "modern" and exc.rpc_code == UNSUPPORTED_PROTOCOL_VERSION):
+                raise
+            logger.info("MCP server '%s' no longer accepts %s; negotiating again", self.name, self.protocol_version)
+        await self._reconnect(generation)
+        try:
+            return await self._request_once(method, params)
+        except _SessionExpired:
+            raise BackendProtocolError(self.name, "rejected a freshly initialized session (404)") from None
+
+    async def _request_once(self, method: str, params: dict[str, Any] | None) -> msgspec.Raw:
+        injection = await self._injection()
+        body = self._with_meta(params, injection, method)
+        headers = self._headers(method, body, injection)
+        request_id = next(self._ids)
+        payload = encode_request(request_id, method, body)
+        try:
+            reply = await self._exchange(payload, headers, request_id, injection)
+        except asyncio.CancelledError:
+            if self.era == "handshake":  # closing the stream is not cancellation before 2026-07-28
+                self._spawn(self._send_cancelled(request_id, injection))
+            raise
+        if reply.result is None:
+            raise BackendProtocolError(self.name, f"answered {method} with no result")
+        return reply.result
+
+    async def _send_cancelled(self, request_id: int, injection: Injection) -> None:
+        params = self._with_meta({"requestId": request_id, "reason": "cancelled by the gateway"}, injection, "")
+        with contextlib.suppress(BackendError, _SessionExpired):
+            await self._exchange(
+                encode_notification("notifications/cancelled", params),
+                self._headers("notifications/cancelled", params, injection),
+                None,
+                injection,
+            )
+
+    async def _exchange(
+        self, payload: bytes, headers: Mapping[str, str], request_id: int | None, injection: Injection
+    ) -> _Reply:
+        try:
+            async with self._http.stream(
+                "POST", self.url, content=payload, headers=headers, params=injection.query or None
+            ) as response:
+                return await self._read_reply(response, request_id, headers)
+        except httpx.HTTPError as exc:
+            raise transport_error(self.name, exc) from None
+
+    async def _read_reply(self, response: httpx.Response, request_id: int | None, sent: Mapping[str, str]) -> _Reply:
+        status = response.status_code
+        if status == 202:
+            return _Reply(result=None, headers=response.headers)
+        if status == 404 and "mcp-session-id" in sent:
+            raise _SessionExpired
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if status == 200 and content_type == "text/event-stream":
+            return _Reply(result=await self._read_event_stream(response, request_id), headers=response.headers)
+        body = b"".join([chunk async for chunk in read_limited(response.aiter_bytes(), self.name, self._max_bytes)])
+        if status != 200:
+            raise _http_failure(self.name, status, body)
+        if content_type != "application/json":
+            msg = f"answered with content type {content_type or 'none'!r}, expected JSON or an event stream"
+            raise BackendProtocolError(self.name, msg)
+        if request_id is None:
+            return _Reply(result=None, headers=response.headers)
+        return _Reply(result=self._result_of(decode_or_fail(self.name, body), request_id), headers=response.headers)
+
+    async def _read_event_stream(self, response: httpx.Response, request_id: int | None) -> msgspec.Raw | None:
+        chunks = read_limited(response.aiter_bytes(), self.name, self._max_bytes)
+        async for event in iter_events(chunks):
+            if event.event != "message" or not event.data:
+                continue
+            message = decode_or_fail(self.name, event.data)
+            if message.is_response:
+                if request_id is not None and message.id == request_id:
+                    return self._result_of(message, request_id)
+                continue
+            if message.method is not None and message.id is not None:
+                self._spawn(self._refuse_server_request(message))
+            elif message.method is not None and self._on_notification is not None:
+                self._on_notification(self.name, message)
+        if request_id is None:
+            return None
+        raise BackendProtocolError(self.name, "the event stream ended before the response arrived")
+
+    def _result_of(self, message: Message, request_id: int) -> msgspec.Raw:
+        if message.id != request_id:
+            msg = f"answered JSON-RPC id {message.id!r}, expected {request_id}"
+            raise BackendProtocolError(self.name, msg)
+        if message.error is not None:
+            error = message.error
+            raise BackendRpcError(self.name, error.code, error.message, error.data)
+        if not message.has_result:
+            raise BackendProtocolError(self.name, "sent a response with neither result nor error")
+        return message.result
+
+    async def _refuse_server_request(self, message: Message) -> None:
+        """The gateway cannot answer sampling/elicitation on behalf of an agent here: say so, don't hang."""
+        assert message.id is not None
+        error = RpcError(code=-32601, message=f"the gateway does not support {message.method} requests")
+        injection = await self._injection()
+        with contextlib.suppress(BackendError, _SessionExpired):
+            await self._exchange(
+                encode_response(message.id, error=error), self._base_headers(injection), None, injection
+            )
+
+    # --- envelope ------------------------------------------------------------------------------
+
+    async def _injection(self) -> Injection:
+        if self._credentials is None:
+            return NO_INJECTION
+        return await self._credentials()
+
+    def _base_headers(self, injection: Injection) -> dict[str, str]:
+        headers = {"content-type": "application/json", "accept": _JSON_AND_SSE}
+        headers.update(injection.headers)
+        propagate.inject(headers)
+        return headers
+
+    def _headers(self, method: str, params: dict[str, Any] | None, injection: Injection) -> dict[str, str]:
+        headers = self._base_headers(injection)
+        if self.protocol_version:
+            headers["mcp-protocol-version"] = self.protocol_version
+        if self.era == "handshake":
+            if self.session_id:
+                headers["mcp-session-id"] = self.session_id
+            return headers
+        headers["mcp-method"] = method
+        key = NAME_BEARING_METHODS.get(method)
+        if key is not None and params is not None and isinstance(params.get(key), str):
+            headers["mcp-name"] = encode_header_value(params[key])
+        return headers
+
+    def _with_meta(self, params: dict[str, Any] | None, injection: Injection, method: str) -> dict[str, Any] | None:
+        if self.era != "modern" and not injection.meta:
+            return params
+        body = dict(params or {})
+        meta = dict(body.get("_meta") or {})
+        if self.era == "modern" and method != "initialize":
+            meta.update(
+                {
+                    META_PROTOCOL_VERSION: self.protocol_version,
+                    META_CLIENT_CAPABILITIES: {},
+                    META_CLIENT_INFO: CLIENT_INFO,
+                }
+            )
+        meta.update(injection.meta)
+        body["_meta"] = meta
+        return body
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
+        self._pending_tasks.add(task)
+        task.add_done_callback(self._pending_tasks.discard)
+
+
+def _as_object(server: str, raw: msgspec.Raw | None, method: str) -> dict[str, Any]:
+    if raw is None:
+        raise BackendProtocolError(server, f"answered {method} with no result")
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise BackendProtocolError(server, f"{method} result is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise BackendProtocolError(server, f"{method} result is not an object")
+    return value
+
+
+def _http_failure(server: str, status: int, body: bytes) -> BackendError:
+    """A non-200 answer: the backend's JSON-RPC error when it sent one, else the HTTP status."""
+    with contextlib.suppress(ValueError):
+        message = decode_message(body)
+        if message.error is not None:
+            return BackendRpcError(server, message.error.code, message.error.message, message.error.data)
+    snippet = body[:200].decode("utf-8", errors="replace").strip()
+    detail = f": {snippet}" if snippet else ""
+    return BackendProtocolError(server, f"answered HTTP {status}{detail}")
