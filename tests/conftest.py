@@ -36,7 +36,7 @@ def _admin_url() -> str:
     return os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
 
-async def _admin_execute(sql: str) -> None:
+async def admin_execute(sql: str) -> None:
     connection = await asyncpg.connect(_admin_url(), timeout=5)
     try:
         await connection.execute(sql)
@@ -48,7 +48,7 @@ async def _admin_execute(sql: str) -> None:
 def postgres_database_factory() -> Iterator[Callable[[], str]]:
     """Creates fresh, empty PostgreSQL databases (dropped at the end of the session); returns their URLs."""
     try:
-        asyncio.run(_admin_execute("SELECT 1"))
+        asyncio.run(admin_execute("SELECT 1"))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         message = f"PostgreSQL not reachable at {_admin_url()} ({exc}); set TEST_POSTGRES_URL"
         if os.environ.get("CI"):
@@ -58,13 +58,13 @@ def postgres_database_factory() -> Iterator[Callable[[], str]]:
 
     def create() -> str:
         name = f"mcp_gateway_test_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+        asyncio.run(admin_execute(f'CREATE DATABASE "{name}"'))
         created.append(name)
         return _admin_url().rsplit("/", 1)[0] + f"/{name}"
 
     yield create
     for name in created:
-        asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

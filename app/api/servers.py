@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from app.api.guards import require_admin
 from app.domain.registry import AccessConfig, AuthConfig, RegisteredServer, RegistryService, ServerRegistration
+from app.domain.registry.directory import ServerDirectory
 from app.server.deps import provide_registry_service
 
 __all__ = ("ServerList", "ServerView", "ServersController")
@@ -79,9 +80,14 @@ class ServersController(Controller):
 
     @post("/servers", summary="Register a server (source=api)", guards=[require_admin])
     async def register_server(
-        self, registry: NamedDependency[RegistryService], data: JSONBody[ServerRegistration]
+        self,
+        registry: NamedDependency[RegistryService],
+        directory: NamedDependency[ServerDirectory],
+        data: JSONBody[ServerRegistration],
     ) -> ServerView:
-        return ServerView.of(await registry.register(data.name, data.config()))
+        server = await registry.register(data.name, data.config())
+        directory.put(server)
+        return ServerView.of(server)
 
     @patch(
         "/server/{name:str}",
@@ -91,10 +97,22 @@ class ServersController(Controller):
         guards=[require_admin],
     )
     async def update_server(
-        self, registry: NamedDependency[RegistryService], name: FromPath[str], data: JSONBody[dict[str, Any]]
+        self,
+        registry: NamedDependency[RegistryService],
+        directory: NamedDependency[ServerDirectory],
+        name: FromPath[str],
+        data: JSONBody[dict[str, Any]],
     ) -> ServerView:
-        return ServerView.of(await registry.reconfigure(name, data))
+        server = await registry.reconfigure(name, data)
+        directory.put(server)
+        return ServerView.of(server)
 
     @delete("/server/{name:str}", summary="Remove an API-registered server", guards=[require_admin])
-    async def remove_server(self, registry: NamedDependency[RegistryService], name: FromPath[str]) -> None:
+    async def remove_server(
+        self,
+        registry: NamedDependency[RegistryService],
+        directory: NamedDependency[ServerDirectory],
+        name: FromPath[str],
+    ) -> None:
         await registry.remove(name)
+        directory.remove(name)

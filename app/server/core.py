@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
@@ -16,12 +17,14 @@ from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 
 from app import __version__
 from app.api.servers import ServersController
+from app.api.standard import StandardController
 from app.api.system import SystemController
+from app.api.tools import ProxyController
 from app.db.engine import create_sqlalchemy_config
 from app.domain.registry import ServerConfig
 from app.server.cli import register_commands
-from app.server.database import prepare_database
 from app.server.errors import exception_handlers
+from app.server.lifespan import gateway_services, service_dependencies
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,16 +52,17 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = self.settings
-        app_config.route_handlers.extend([SystemController, ServersController])
+        app_config.route_handlers.extend([SystemController, ServersController, ProxyController, StandardController])
         app_config.plugins.append(SQLAlchemyPlugin(config=self.db_config))
         app_config.dependencies.update(
             {
                 "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
                 "file_server_count": Provide(lambda: len(self.file_servers), use_cache=True, sync_to_thread=False),
+                **service_dependencies,
             }
         )
         app_config.exception_handlers.update(exception_handlers)
-        app_config.on_startup.append(self._on_startup)
+        app_config.lifespan.append(self._lifespan)
         app_config.openapi_config = OpenAPIConfig(
             title="MCP Gateway",
             version=__version__,
@@ -77,11 +81,12 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
         app_config.state.update({"settings": settings})
         return app_config
 
-    async def _on_startup(self, app: Litestar) -> None:
-        del app
+    @asynccontextmanager
+    async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         if not self.settings.auth_enabled:
             logger.warning(
                 "AUTH_ENABLED=false: DEVELOPMENT MODE, every request is served without authentication. "
                 "Never expose this gateway beyond localhost like this."
             )
-        await prepare_database(self.db_config.get_engine(), self.settings, self.file_servers)
+        async with gateway_services(app, self.db_config.get_engine(), self.settings, self.file_servers):
+            yield

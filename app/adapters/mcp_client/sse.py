@@ -17,7 +17,10 @@ class ServerSentEvent(msgspec.Struct, frozen=True):
 
 
 async def iter_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-    """Yield events as they complete; comments (``:`` keep-alives) and ``retry:`` fields are skipped."""
+    """Yield events as they complete; comments (``:`` keep-alives) and ``retry:`` fields are skipped.
+
+    An event not closed by a blank line before the stream ends is discarded, as the format requires.
+    """
     buffer = b""
     event, event_id = "", None
     data: list[str] = []
@@ -44,5 +47,3 @@ async def iter_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentE
                 event = value
             elif field == "id":
                 event_id = value
-    if data:
-        yield ServerSentEvent(event=event or "message", data="\n".join(data), id=event_id)

@@ -9,6 +9,7 @@ from litestar.testing import AsyncTestClient
 from app.asgi import create_app
 from app.errors import ConfigError
 from app.settings import Settings
+from tests.conftest import admin_execute
 
 
 async def test_index_names_the_gateway_and_links_its_endpoints(client: AsyncTestClient[Litestar]) -> None:
@@ -27,13 +28,18 @@ async def test_health_reports_database_ok(client: AsyncTestClient[Litestar]) -> 
     assert (await client.get("/health/live")).json() == {"status": "ok"}
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_health_is_503_when_the_database_is_unreachable(make_settings: Callable[..., Settings]) -> None:
-    # Nothing listens on port 1: a real refused connection, not a mock.
-    settings = make_settings(database_url="postgresql://postgres@127.0.0.1:1/none", mcp_servers_file="")
-    app = create_app(settings)
-    app.on_startup.clear()  # the start-up sync would fail first; readiness is what is under test
+async def test_health_is_503_while_the_database_is_gone(
+    make_settings: Callable[..., Settings], postgres_database_factory: Callable[[], str]
+) -> None:
+    # A real database that disappears under a running gateway (dropped with its connections): no mock.
+    url = postgres_database_factory()
+    app = create_app(make_settings(database_url=url, mcp_servers_file=""))
     async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/health")).status_code == 200
+        name = url.rsplit("/", 1)[1]
+        await admin_execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         response = await client.get("/health")
         assert response.status_code == 503
         assert response.json()["status"] == "unavailable"

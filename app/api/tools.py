@@ -1,0 +1,130 @@
+"""The seed's proxy endpoints: ``/mcp/list-tools``, ``/mcp/invoke``, ``/mcp/invoke-broadcast``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
+
+from app.domain.catalog import ToolCatalog
+from app.domain.invocation import BroadcastOutcome, Invoker, ToolRouter, payload_of
+from app.domain.registry.directory import ServerDirectory
+from app.errors import BackendError
+
+__all__ = ("BroadcastRequest", "BroadcastResponse", "InvokeRequest", "InvokeResponse", "ProxyController")
+
+
+class ToolSummary(msgspec.Struct, omit_defaults=True):
+    name: str
+    description: str | None = None
+    title: str | None = None
+    inputSchema: dict[str, Any] | None = None  # noqa: N815
+    outputSchema: dict[str, Any] | None = None  # noqa: N815
+    annotations: dict[str, Any] | None = None
+
+
+class ToolListResponse(msgspec.Struct):
+    mcp_server: str
+    tools: list[ToolSummary]
+    count: int
+
+
+class InvokeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    tool_name: str
+    """The backend tool to run."""
+    parameters: dict[str, Any] = msgspec.field(default_factory=dict)
+    """Its arguments."""
+
+
+class InvokeResponse(msgspec.Struct, omit_defaults=True):
+    success: bool
+    tool_name: str
+    mcp_server: str
+    result: Any
+    execution_time_ms: float
+    error: str | None = None
+    """The tool's own error text when it reported ``isError``."""
+
+
+class BroadcastRequest(msgspec.Struct, forbid_unknown_fields=True):
+    tool_name: str
+    parameters: dict[str, Any] = msgspec.field(default_factory=dict)
+    tags: list[str] | None = None
+    """Only servers carrying any of these tags."""
+    mcp_servers: list[str] | None = None
+    """Exactly these servers (default: every server offering the tool)."""
+
+
+class BroadcastResponse(msgspec.Struct):
+    tool_name: str
+    total_servers: int
+    successful: int
+    failed: int
+    execution_time_ms: float
+    results: dict[str, Any]
+    errors: dict[str, str]
+
+
+def broadcast_response(outcome: BroadcastOutcome) -> BroadcastResponse:
+    results = {s: payload_of(leg.result) for s, leg in outcome.legs.items() if leg.ok and leg.result is not None}
+    errors = {s: leg.failure or "failed" for s, leg in outcome.legs.items() if not leg.ok}
+    return BroadcastResponse(
+        tool_name=outcome.tool,
+        total_servers=len(outcome.legs),
+        successful=outcome.successful,
+        failed=outcome.failed,
+        execution_time_ms=outcome.duration_ms,
+        results=results,
+        errors=errors,
+    )
+
+
+ServerQuery = Annotated[str, QueryParameter(name="mcp_server", description="Name of a registered MCP server.")]
+
+
+class ProxyController(Controller):
+    path = "/mcp"
+    tags = ["proxy"]
+
+    @get("/list-tools", summary="Tools of one server")
+    async def list_tools(
+        self,
+        directory: NamedDependency[ServerDirectory],
+        catalog: NamedDependency[ToolCatalog],
+        mcp_server: ServerQuery,
+    ) -> ToolListResponse:
+        server = directory.get_enabled(mcp_server)
+        entry = (await catalog.server_tools([server]))[server.name]
+        if entry.tools is None:
+            # Never fetched successfully: say why instead of pretending the server has no tools.
+            await catalog.refresh_server(server.name)
+            if entry.tools is None:
+                raise BackendError(server.name, entry.error or "tools/list did not answer yet")
+        allowed = server.config.tools
+        tools = [msgspec.convert(t, ToolSummary) for t in entry.tools if allowed is None or t.get("name") in allowed]
+        return ToolListResponse(mcp_server=server.name, tools=tools, count=len(tools))
+
+    @post("/invoke", summary="Call a tool on one server", status_code=200)
+    async def invoke(
+        self, invoker: NamedDependency[Invoker], mcp_server: ServerQuery, data: JSONBody[InvokeRequest]
+    ) -> InvokeResponse:
+        outcome = await invoker.call(mcp_server, data.tool_name, data.parameters)
+        assert outcome.result is not None
+        return InvokeResponse(
+            success=outcome.ok,
+            tool_name=data.tool_name,
+            mcp_server=mcp_server,
+            result=payload_of(outcome.result),
+            execution_time_ms=outcome.duration_ms,
+            error=outcome.failure,
+        )
+
+    @post("/invoke-broadcast", summary="Call a tool on many servers at once", status_code=200)
+    async def invoke_broadcast(
+        self, router: NamedDependency[ToolRouter], data: JSONBody[BroadcastRequest]
+    ) -> BroadcastResponse:
+        outcome = await router.broadcast(data.tool_name, data.parameters, tags=data.tags, servers=data.mcp_servers)
+        return broadcast_response(outcome)

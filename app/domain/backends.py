@@ -1,0 +1,106 @@
+"""BackendPool: one long-lived BackendClient per registered server, rebuilt when its config changes.
+
+Shared by the tool catalog (listing) and the invoker (calling), so both reuse the same sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from typing import TYPE_CHECKING
+
+from app.adapters.mcp_client import BackendClient, BackendTarget, NotificationHandler
+from app.domain.registry.config import ServerConfig
+from app.domain.registry.directory import ServerDirectory
+from app.domain.registry.service import RegisteredServer
+
+if TYPE_CHECKING:
+    from app.adapters.outbound_auth import Injection, OutboundAuth
+
+__all__ = ("BackendPool",)
+
+logger = logging.getLogger("mcp_gateway.backend")
+
+
+class BackendPool:
+    """Creates clients lazily, reuses them for every call, closes them when a server changes or goes."""
+
+    __slots__ = ("_clients", "_closing", "_max_response_bytes", "_on_notification", "_outbound_auth", "_ssl")
+
+    def __init__(
+        self,
+        directory: ServerDirectory,
+        outbound_auth: OutboundAuth,
+        *,
+        ssl_context: ssl.SSLContext,
+        max_response_bytes: int,
+        on_notification: NotificationHandler | None = None,
+    ) -> None:
+        self._outbound_auth = outbound_auth
+        self._ssl = ssl_context
+        self._max_response_bytes = max_response_bytes
+        self._on_notification = on_notification
+        self._clients: dict[str, tuple[ServerConfig, BackendClient]] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+        directory.subscribe(self._server_changed)
+
+    def set_notification_handler(self, handler: NotificationHandler) -> None:
+        """Where backend notifications go (the catalog, for ``tools/list_changed``); applies to new clients."""
+        self._on_notification = handler
+
+    def client(self, server: RegisteredServer) -> BackendClient:
+        """The client for ``server``'s current configuration."""
+        known = self._clients.get(server.name)
+        if known is not None and known[0] == server.config:
+            return known[1]
+        if known is not None:
+            self._close_later(known[1])
+        client = self._build(server)
+        self._clients[server.name] = (server.config, client)
+        return client
+
+    def existing(self, name: str) -> BackendClient | None:
+        """The client already built for ``name``, if any (for status reports)."""
+        known = self._clients.get(name)
+        return known[1] if known else None
+
+    async def aclose(self) -> None:
+        clients = [client for _, client in self._clients.values()]
+        self._clients.clear()
+        await asyncio.gather(*(self._close(c) for c in clients), *self._closing, return_exceptions=True)
+
+    def _build(self, server: RegisteredServer) -> BackendClient:
+        config = server.config
+        target = BackendTarget(name=server.name, url=config.url, transport=config.transport, timeout=config.timeout)
+        auth = config.auth
+        outbound_auth = self._outbound_auth
+
+        async def credentials() -> Injection:
+            return await outbound_auth.injection(server.name, auth)
+
+        return BackendClient(
+            target,
+            ssl_context=self._ssl,
+            max_response_bytes=self._max_response_bytes,
+            credentials=credentials if auth is not None and auth.method != "none" else None,
+            on_notification=self._on_notification,
+        )
+
+    def _server_changed(self, name: str, server: RegisteredServer | None) -> None:
+        known = self._clients.get(name)
+        if known is None or (server is not None and known[0] == server.config):
+            return
+        del self._clients[name]
+        self._close_later(known[1])
+
+    def _close_later(self, client: BackendClient) -> None:
+        task = asyncio.ensure_future(self._close(client))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _close(client: BackendClient) -> None:
+        with contextlib.suppress(Exception):
+            await client.aclose()

@@ -1,0 +1,8 @@
+"""The tool catalog: per-server tool lists (cached) and the aggregated view with broadcast tools."""
+
+from __future__ import annotations
+
+from app.domain.catalog.aggregate import Catalog, ToolRoute, aggregate, tag_tool_name
+from app.domain.catalog.catalog import ServerTools, ToolCatalog
+
+__all__ = ("Catalog", "ServerTools", "ToolCatalog", "ToolRoute", "aggregate", "tag_tool_name")

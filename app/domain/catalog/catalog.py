@@ -1,0 +1,174 @@
+"""ToolCatalog: each server's ``tools/list``, cached with a TTL and refreshed in the background.
+
+Listing never waits on a server whose tools are already cached: stale entries are served while a
+refresh runs. Only a server seen for the first time is waited for, and only up to a short budget;
+a slow or dead one is then reported as pending or failed while the others are listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from app.adapters.mcp_client import Message
+from app.domain.catalog.aggregate import Catalog, aggregate
+from app.domain.backends import BackendPool
+from app.domain.registry.directory import ServerDirectory
+from app.domain.registry.service import RegisteredServer
+from app.errors import GatewayError
+
+__all__ = ("ServerTools", "ToolCatalog")
+
+logger = logging.getLogger("mcp_gateway.catalog")
+
+
+class ServerTools:
+    """What the catalog knows about one server's tools, and how fresh that is."""
+
+    __slots__ = ("error", "fetched_at", "refreshed_at", "server", "tools")
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.tools: list[dict[str, Any]] | None = None
+        """The last successful ``tools/list`` (``None`` until one succeeded)."""
+        self.fetched_at: float | None = None
+        """Monotonic time of the last successful fetch."""
+        self.refreshed_at: datetime | None = None
+        """Wall-clock time of the last attempt, successful or not."""
+        self.error: str | None = None
+        """Why the last attempt failed (``None`` after a success)."""
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "error" if self.tools is None else "stale"
+        return "ok" if self.tools is not None else "pending"
+
+
+class ToolCatalog:
+    """Per-server tool lists plus the aggregated view built from them."""
+
+    def __init__(
+        self,
+        directory: ServerDirectory,
+        pool: BackendPool,
+        *,
+        ttl_seconds: float = 60.0,
+        first_fetch_wait: float = 3.0,
+    ) -> None:
+        self._directory = directory
+        self._pool = pool
+        self._ttl = ttl_seconds
+        self._first_fetch_wait = first_fetch_wait
+        self._entries: dict[str, ServerTools] = {}
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+        directory.subscribe(self._server_changed)
+        pool.set_notification_handler(self.on_notification)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def entry(self, name: str) -> ServerTools | None:
+        """The cache entry for ``name`` (no fetching)."""
+        return self._entries.get(name)
+
+    async def server_tools(self, servers: Iterable[RegisteredServer] | None = None) -> dict[str, ServerTools]:
+        """Entries for ``servers`` (default: every enabled one), refreshing stale ones in the background."""
+        chosen = list(self._directory.enabled() if servers is None else servers)
+        waiting = []
+        for server in chosen:
+            entry = self._entries.setdefault(server.name, ServerTools(server.name))
+            if self._is_stale(entry):
+                task = self._refresh_in_background(server)
+                if entry.tools is None:
+                    waiting.append(task)
+        if waiting:
+            await asyncio.wait(waiting, timeout=self._first_fetch_wait)
+        return {server.name: self._entries[server.name] for server in chosen}
+
+    async def view(self, servers: Iterable[RegisteredServer] | None = None) -> Catalog:
+        """The aggregated catalog (tools grouped by name plus synthesised broadcast tools)."""
+        chosen = list(self._directory.enabled() if servers is None else servers)
+        entries = await self.server_tools(chosen)
+        listed = {name: entry.tools or [] for name, entry in entries.items()}
+        return aggregate(listed, {server.name: server.config for server in chosen})
+
+    # --- refreshing ----------------------------------------------------------------------------
+
+    async def refresh_server(self, name: str) -> ServerTools:
+        """Fetch ``name``'s tools now (joins a refresh already running)."""
+        server = self._directory.get_enabled(name)
+        await self._refresh_in_background(server)
+        return self._entries[name]
+
+    def on_notification(self, server: str, message: Message) -> None:
+        """Backend notifications: ``tools/list_changed`` triggers a refresh."""
+        if message.method != "notifications/tools/list_changed":
+            return
+        entry = self._entries.get(server)
+        if entry is not None:
+            entry.fetched_at = None
+        registered = self._directory.find(server)
+        if registered is not None and registered.config.enabled:
+            self._refresh_in_background(registered)
+
+    def start(self) -> None:
+        """Keep every enabled server's entry fresh so requests rarely meet a stale one."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._refresh_forever(), name="tool-catalog")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._refreshing.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._task = None
+
+    def _is_stale(self, entry: ServerTools) -> bool:
+        return entry.fetched_at is None or time.monotonic() - entry.fetched_at >= self._ttl
+
+    def _refresh_in_background(self, server: RegisteredServer) -> asyncio.Task[None]:
+        running = self._refreshing.get(server.name)
+        if running is not None and not running.done():
+            return running
+        task = asyncio.create_task(self._fetch(server), name=f"tools/list:{server.name}")
+        self._refreshing[server.name] = task
+        return task
+
+    async def _fetch(self, server: RegisteredServer) -> None:
+        entry = self._entries.setdefault(server.name, ServerTools(server.name))
+        try:
+            tools = await self._pool.client(server).list_tools()
+        except GatewayError as exc:
+            entry.error = exc.message
+            logger.warning("tools/list failed: %s", exc.message)
+        else:
+            entry.tools, entry.error, entry.fetched_at = tools, None, time.monotonic()
+        finally:
+            entry.refreshed_at = datetime.now(UTC)
+            self._refreshing.pop(server.name, None)
+
+    async def _refresh_forever(self) -> None:
+        period = max(self._ttl / 2, 1.0)
+        while True:
+            for server in self._directory.enabled():
+                entry = self._entries.get(server.name)
+                if entry is None or self._is_stale(entry) or time.monotonic() - (entry.fetched_at or 0) > period:
+                    self._refresh_in_background(server)
+            await asyncio.sleep(period)
+
+    def _server_changed(self, name: str, server: RegisteredServer | None) -> None:
+        # A new URL, auth or allow-list may mean other tools: forget what we knew.
+        self._entries.pop(name, None)
+        running = self._refreshing.pop(name, None)
+        if running is not None:
+            running.cancel()
+        if server is not None and server.config.enabled and self._task is not None:
+            self._refresh_in_background(server)

@@ -1,0 +1,140 @@
+"""ToolRouter: a call by the name agents see (aggregated or synthesised) → one server or a broadcast."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from app.domain.catalog.aggregate import Catalog, ToolRoute
+from app.domain.catalog.catalog import ToolCatalog
+from app.domain.invocation.invoker import Broadcaster, Invoker
+from app.domain.invocation.results import BroadcastOutcome, payload_of
+from app.domain.registry.directory import ServerDirectory
+from app.errors import InvalidRequest, ToolNotFound
+
+__all__ = ("ToolRouter", "broadcast_tool_result", "results_uri")
+
+
+def results_uri(tool: str) -> str:
+    return f"gateway://results/{tool}"
+
+
+class ToolRouter:
+    """Resolves exposed tool names through the catalog and runs them."""
+
+    __slots__ = ("_broadcaster", "_catalog", "_directory", "_invoker")
+
+    def __init__(
+        self, directory: ServerDirectory, catalog: ToolCatalog, invoker: Invoker, broadcaster: Broadcaster
+    ) -> None:
+        self._directory = directory
+        self._catalog = catalog
+        self._invoker = invoker
+        self._broadcaster = broadcaster
+
+    async def call(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
+        """Run exposed tool ``name``; returns an MCP ``CallToolResult`` object.
+
+        One provider: that server's own result, unchanged. Several providers, ``broadcast__…`` or
+        ``broadcast__by_tag__…``: a summary text plus a ``gateway://results/<tool>`` resource.
+
+        Raises:
+            ToolNotFound: no such tool in the catalog.
+            InvalidRequest: a tag broadcast without a valid ``tool_name``.
+        """
+        view = await self._catalog.view()
+        route = view.route(name)
+        if route is None:
+            raise ToolNotFound(name)
+        if route.kind == "tool" and len(route.servers) == 1:
+            outcome = await self._invoker.call(route.servers[0], name, arguments)
+            assert outcome.raw is not None
+            result: dict[str, Any] = msgspec.json.decode(outcome.raw)
+            return result
+        tool, servers, args = self._fan_out(view, route, arguments)
+        return broadcast_tool_result(await self._broadcaster.call_all(tool, args, servers))
+
+    async def broadcast(
+        self,
+        tool: str,
+        arguments: dict[str, Any] | None,
+        *,
+        tags: Sequence[str] | None = None,
+        servers: Sequence[str] | None = None,
+    ) -> BroadcastOutcome:
+        """Broadcast backend tool ``tool``: to the named servers, else to every server offering it,
+        narrowed to those carrying any of ``tags``.
+
+        Raises:
+            ToolNotFound: no server (after filtering) offers the tool.
+        """
+        if servers:
+            targets = list(dict.fromkeys(servers))
+        else:
+            view = await self._catalog.view()
+            targets = list(view.servers_with(tool))
+        if tags:
+            wanted = set(tags)
+            targets = [s for s in targets if (r := self._directory.find(s)) is None or wanted & set(r.config.tags)]
+        if not targets:
+            raise ToolNotFound(tool)
+        return await self._broadcaster.call_all(tool, arguments, targets)
+
+    def _fan_out(
+        self, view: Catalog, route: ToolRoute, arguments: dict[str, Any] | None
+    ) -> tuple[str, tuple[str, ...], dict[str, Any] | None]:
+        if route.kind != "tag":
+            assert route.tool is not None
+            return route.tool, route.servers, arguments
+        arguments = arguments or {}
+        tool = arguments.get("tool_name")
+        if not isinstance(tool, str) or not tool:
+            msg = f"'{route.name}' needs 'tool_name' (the tool to run) and optionally 'arguments'"
+            raise InvalidRequest(msg)
+        inner = arguments.get("arguments") or {}
+        if not isinstance(inner, dict):
+            raise InvalidRequest("'arguments' must be an object")
+        offering = set(view.servers_with(tool))
+        servers = tuple(s for s in route.servers if s in offering)
+        if not servers:
+            raise ToolNotFound(tool)
+        return tool, servers, inner
+
+
+def broadcast_tool_result(outcome: BroadcastOutcome) -> dict[str, Any]:
+    """An MCP ``CallToolResult`` for a fan-out: summary text plus the per-server results as a resource."""
+    total = len(outcome.legs)
+    results = {s: payload_of(leg.result) for s, leg in outcome.legs.items() if leg.ok and leg.result is not None}
+    errors = {s: leg.failure for s, leg in outcome.legs.items() if not leg.ok}
+    summary = f"Successfully executed '{outcome.tool}' on {outcome.successful}/{total} servers"
+    if errors:
+        summary += "; failed: " + ", ".join(sorted(errors))
+    document = {
+        "results": results,
+        "errors": errors,
+        "metadata": {
+            "tool_name": outcome.tool,
+            "total_servers": total,
+            "successful": outcome.successful,
+            "failed": outcome.failed,
+            "execution_time_ms": outcome.duration_ms,
+        },
+    }
+    return {
+        "content": [
+            {"type": "text", "text": summary},
+            {
+                "type": "resource",
+                "resource": {
+                    "uri": results_uri(outcome.tool),
+                    "mimeType": "application/json",
+                    "text": json.dumps(document, default=str),
+                },
+            },
+        ],
+        "structuredContent": document,
+        "isError": outcome.successful == 0,
+    }

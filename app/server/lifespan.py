@@ -1,0 +1,102 @@
+"""The long-lived objects of a running gateway, built at start-up and torn down at shutdown."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import certifi
+import httpx
+import msgspec
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from app.adapters.credentials import CredentialStore
+from app.adapters.outbound_auth import OutboundAuth
+from app.domain.catalog import ToolCatalog
+from app.domain.backends import BackendPool
+from app.domain.invocation import Broadcaster, Invoker, ToolRouter
+from app.domain.registry import ServerConfig
+from app.domain.registry.directory import ServerDirectory
+from app.server.database import prepare_database
+from app.settings import Settings
+
+__all__ = ("GatewayServices", "gateway_services", "service_dependencies")
+
+
+class GatewayServices(msgspec.Struct, kw_only=True):
+    """Everything request handlers need beyond the per-request database session."""
+
+    directory: ServerDirectory
+    pool: BackendPool
+    catalog: ToolCatalog
+    invoker: Invoker
+    broadcaster: Broadcaster
+    router: ToolRouter
+
+
+def create_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every backend client: loading CA certificates per client costs milliseconds."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+@asynccontextmanager
+async def gateway_services(
+    app: Litestar, engine: AsyncEngine, settings: Settings, file_servers: Mapping[str, ServerConfig]
+) -> AsyncIterator[GatewayServices]:
+    """Prepare the database, then build and start the registry snapshot, backend pool and tool catalog."""
+    await prepare_database(engine, settings, file_servers)
+    ssl_context = create_ssl_context()
+    directory = ServerDirectory(async_sessionmaker(engine, expire_on_commit=False), settings.registry_refresh_seconds)
+    await directory.reload()
+    async with httpx.AsyncClient(verify=ssl_context, timeout=10.0) as credential_http:
+        credentials = CredentialStore(
+            credential_http,
+            vault_addr=settings.vault_addr,
+            vault_token=settings.vault_token,
+            vault_namespace=settings.vault_namespace,
+            cache_seconds=settings.credential_cache_seconds,
+        )
+        pool = BackendPool(
+            directory,
+            OutboundAuth(credential_http, credentials),
+            ssl_context=ssl_context,
+            max_response_bytes=settings.backend_max_response_bytes,
+        )
+        catalog = ToolCatalog(directory, pool, ttl_seconds=settings.catalog_ttl_seconds)
+        invoker = Invoker(directory, pool, catalog)
+        broadcaster = Broadcaster(invoker)
+        services = GatewayServices(
+            directory=directory,
+            pool=pool,
+            catalog=catalog,
+            invoker=invoker,
+            broadcaster=broadcaster,
+            router=ToolRouter(directory, catalog, invoker, broadcaster),
+        )
+        app.state.services = services
+        directory.start()
+        catalog.start()
+        try:
+            yield services
+        finally:
+            await catalog.stop()
+            await directory.stop()
+            await pool.aclose()
+
+
+def _from_state(field: str) -> Provide:
+    def provide(state: State) -> Any:
+        return getattr(state.services, field)
+
+    return Provide(provide, sync_to_thread=False)
+
+
+service_dependencies: dict[str, Provide] = {
+    name: _from_state(name) for name in ("directory", "catalog", "invoker", "broadcaster", "router")
+}
+"""``directory``, ``catalog``, ``invoker``, ``broadcaster`` and ``router`` for controllers."""
