@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.adapters.credentials import CredentialStore
 from app.adapters.outbound_auth import OutboundAuth
-from app.domain.catalog import ToolCatalog
 from app.domain.backends import BackendPool
+from app.domain.catalog import ToolCatalog
 from app.domain.invocation import Broadcaster, Invoker, ToolRouter
 from app.domain.registry import ServerConfig
 from app.domain.registry.directory import ServerDirectory

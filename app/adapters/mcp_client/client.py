@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from typing import Any, Literal, TypeVar
 
@@ -9,11 +10,13 @@ import httpx
 import msgspec
 
 from app.adapters.mcp_client.legacy_sse import LegacySseSession
+from app.adapters.mcp_client.param_headers import ParamHeaders, param_header_values, param_headers_of
 from app.adapters.mcp_client.streamable import CredentialsProvider, NotificationHandler, StreamableHttpSession
 from app.errors import BackendProtocolError
 
 __all__ = ("BackendClient", "BackendTarget", "CallResult", "ToolsPage")
 
+logger = logging.getLogger("mcp_gateway.backend")
 _MAX_PAGES = 100
 T = TypeVar("T")
 
@@ -45,7 +48,7 @@ class CallResult(msgspec.Struct, omit_defaults=True):
 class BackendClient:
     """One pooled keep-alive connection set and one negotiated MCP session per backend, reused by all calls."""
 
-    __slots__ = ("_http", "session", "target")
+    __slots__ = ("_http", "_param_headers", "session", "target")
 
     def __init__(
         self,
@@ -58,6 +61,8 @@ class BackendClient:
         max_connections: int = 100,
     ) -> None:
         self.target = target
+        self._param_headers: dict[str, ParamHeaders] = {}
+        """Per tool, the arguments that travel as ``Mcp-Param-*`` headers (learnt from ``tools/list``)."""
         self._http = httpx.AsyncClient(
             verify=ssl_context,
             timeout=httpx.Timeout(target.timeout, connect=min(10.0, target.timeout)),
@@ -80,13 +85,16 @@ class BackendClient:
         return await self.session.request(method, params)
 
     async def list_tools(self) -> list[dict[str, Any]]:
-        """Every tool the backend offers, following ``nextCursor`` across pages."""
+        """Every tool the backend offers, following ``nextCursor`` across pages.
+
+        Tools with invalid ``x-mcp-header`` annotations are dropped (and logged), as the spec requires.
+        """
         tools: list[dict[str, Any]] = []
         cursor: str | None = None
         seen: set[str] = set()
         for _ in range(_MAX_PAGES):
             page = self._decode(await self.request("tools/list", {"cursor": cursor} if cursor else None), ToolsPage)
-            tools.extend(page.tools)
+            tools.extend(self._checked(page.tools))
             cursor = page.nextCursor
             if not cursor:
                 return tools
@@ -102,8 +110,23 @@ class BackendClient:
         params: dict[str, Any] = {"name": name, "arguments": arguments or {}}
         if meta:
             params["_meta"] = meta
-        raw = await self.request("tools/call", params)
+        raw = await self.session.request(
+            "tools/call", params, param_header_values(self._param_headers.get(name, ()), arguments)
+        )
         return self._decode(raw, CallResult), raw
+
+    def _checked(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = []
+        for tool in tools:
+            try:
+                headers = param_headers_of(tool.get("inputSchema"))
+            except ValueError as exc:
+                logger.warning("MCP server '%s': dropping tool %r: %s", self.target.name, tool.get("name"), exc)
+                continue
+            if headers:
+                self._param_headers[str(tool.get("name"))] = headers
+            kept.append(tool)
+        return kept
 
     async def aclose(self) -> None:
         """End the session and close the connections."""

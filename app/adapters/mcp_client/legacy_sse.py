@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
@@ -82,8 +83,13 @@ class LegacySseSession:
                 return
             await self._open()
 
-    async def request(self, method: str, params: dict[str, Any] | None = None) -> msgspec.Raw:
-        """Send one request and wait for its answer on the stream, within the server's timeout."""
+    async def request(
+        self, method: str, params: dict[str, Any] | None = None, routing: Mapping[str, str] | None = None
+    ) -> msgspec.Raw:
+        """Send one request and wait for its answer on the stream, within the server's timeout.
+
+        ``routing`` is accepted for symmetry and ignored: routing headers are a 2026-07-28 feature.
+        """
         try:
             async with asyncio.timeout(self._timeout):
                 await self.connect()

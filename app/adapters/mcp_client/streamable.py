@@ -132,15 +132,19 @@ class StreamableHttpSession:
         if self.era is None:
             await self._reconnect(self._generation)
 
-    async def request(self, method: str, params: dict[str, Any] | None = None) -> msgspec.Raw:
+    async def request(
+        self, method: str, params: dict[str, Any] | None = None, routing: Mapping[str, str] | None = None
+    ) -> msgspec.Raw:
         """Send one request and return its raw ``result``; bounded by the server's timeout.
+
+        ``routing`` adds ``Mcp-Param-*`` headers (sent to 2026-07-28 backends only).
 
         Raises:
             BackendError: unreachable, timed out, not MCP, or a JSON-RPC error answer.
         """
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._request_with_recovery(method, params)
+                return await self._request_with_recovery(method, params, routing)
         except TimeoutError:
             raise BackendTimeout(self.name, f"no answer within {self._timeout:g}s") from None
 
@@ -250,11 +254,13 @@ class StreamableHttpSession:
 
     # --- requests ------------------------------------------------------------------------------
 
-    async def _request_with_recovery(self, method: str, params: dict[str, Any] | None) -> msgspec.Raw:
+    async def _request_with_recovery(
+        self, method: str, params: dict[str, Any] | None, routing: Mapping[str, str] | None
+    ) -> msgspec.Raw:
         await self.connect()
         generation = self._generation
         try:
-            return await self._request_once(method, params)
+            return await self._request_once(method, params, routing)
         except _SessionExpired:
             logger.info("MCP server '%s' dropped session %s; re-initializing", self.name, self.session_id)
         except BackendRpcError as exc:
@@ -263,14 +269,18 @@ class StreamableHttpSession:
             logger.info("MCP server '%s' no longer accepts %s; negotiating again", self.name, self.protocol_version)
         await self._reconnect(generation)
         try:
-            return await self._request_once(method, params)
+            return await self._request_once(method, params, routing)
         except _SessionExpired:
             raise BackendProtocolError(self.name, "rejected a freshly initialized session (404)") from None
 
-    async def _request_once(self, method: str, params: dict[str, Any] | None) -> msgspec.Raw:
+    async def _request_once(
+        self, method: str, params: dict[str, Any] | None, routing: Mapping[str, str] | None
+    ) -> msgspec.Raw:
         injection = await self._injection()
         body = self._with_meta(params, injection, method)
         headers = self._headers(method, body, injection)
+        if routing and self.era == "modern":
+            headers.update(routing)
         request_id = next(self._ids)
         payload = encode_request(request_id, method, body)
         try:

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.adapters.mcp_client import Message
-from app.domain.catalog.aggregate import Catalog, aggregate
 from app.domain.backends import BackendPool
+from app.domain.catalog.aggregate import Catalog, aggregate
 from app.domain.registry.directory import ServerDirectory
 from app.domain.registry.service import RegisteredServer
 from app.errors import GatewayError

@@ -7,8 +7,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from app.domain.catalog.catalog import ToolCatalog
 from app.domain.backends import BackendPool
+from app.domain.catalog.catalog import ToolCatalog
 from app.domain.invocation.results import BroadcastOutcome, CallOutcome
 from app.domain.registry.directory import ServerDirectory
 from app.errors import GatewayError, ToolNotFound

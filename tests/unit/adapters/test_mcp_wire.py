@@ -16,7 +16,7 @@ async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
 
 
 async def test_sse_parser_handles_split_chunks_comments_and_multiline_data() -> None:
-    stream = chunks(b": keep-alive\n\nevent: mess", b"age\ndata: {\"a\":\r\ndata: 1}\nid: 7\n\n", b"data: cut off")
+    stream = chunks(b": keep-alive\n\nevent: mess", b'age\ndata: {"a":\r\ndata: 1}\nid: 7\n\n', b"data: cut off")
     events = [e async for e in iter_events(stream)]
     # The unterminated last event is dropped, as the event-stream format requires.
     assert [(e.event, e.data, e.id) for e in events] == [("message", '{"a":\n1}', "7")]
