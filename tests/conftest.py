@@ -67,6 +67,12 @@ def postgres_database_factory() -> Iterator[Callable[[], str]]:
         asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def fresh_postgres_url(postgres_database_factory: Callable[[], str]) -> str:
+    """A new, empty PostgreSQL database for one test."""
+    return postgres_database_factory()
+
+
 @pytest.fixture(scope="session")
 def migrated_postgres_url(postgres_database_factory: Callable[[], str]) -> str:
     """One PostgreSQL database for the session, migrated to head once."""

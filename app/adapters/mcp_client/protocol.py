@@ -11,6 +11,7 @@ import httpx
 
 from app import __version__
 from app.adapters.mcp_client.jsonrpc import Message, decode_message
+from app.adapters.outbound_auth import Injection
 from app.errors import BackendError, BackendProtocolError, BackendTimeout, BackendUnreachable
 
 __all__ = (
@@ -89,15 +90,8 @@ def _reason(exc: Exception) -> str:
     return str(text)
 
 
-class _NoInjection:
-    """What an unauthenticated backend gets: nothing added to the request."""
-
-    headers: dict[str, str] = {}
-    query: dict[str, str] = {}
-    meta: dict[str, str] = {}
-
-
-NO_INJECTION: Any = _NoInjection()
+NO_INJECTION = Injection()
+"""What an unauthenticated backend gets: nothing added to its requests."""
 
 
 def decode_or_fail(server: str, data: bytes | str) -> Message:

@@ -31,10 +31,10 @@ async def test_health_reports_database_ok(client: AsyncTestClient[Litestar]) -> 
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_health_is_503_while_the_database_is_gone(
-    make_settings: Callable[..., Settings], postgres_database_factory: Callable[[], str]
+    make_settings: Callable[..., Settings], fresh_postgres_url: str
 ) -> None:
     # A real database that disappears under a running gateway (dropped with its connections): no mock.
-    url = postgres_database_factory()
+    url = fresh_postgres_url
     app = create_app(make_settings(database_url=url, mcp_servers_file=""))
     async with AsyncTestClient(app=app) as client:
         assert (await client.get("/health")).status_code == 200
