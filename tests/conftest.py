@@ -28,6 +28,8 @@ from app.db.engine import create_engine
 from app.db.migrations import upgrade_database
 from app.settings import Settings
 
+pytest_plugins = ["tests.mcp_backends"]
+
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
