@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from app.api.guards import require_admin
+from app.domain.catalog.catalog import ServerStatus, ToolCatalog
 from app.domain.registry import AccessConfig, AuthConfig, RegisteredServer, RegistryService, ServerRegistration
 from app.domain.registry.directory import ServerDirectory
 from app.server.deps import provide_registry_service
@@ -59,6 +60,12 @@ class ServerView(msgspec.Struct, kw_only=True):
         )
 
 
+class ServerInfo(ServerView, kw_only=True):
+    """A server plus what this replica knows of it live (reachability, protocol, tools, last error)."""
+
+    status: ServerStatus
+
+
 class ServerList(msgspec.Struct, kw_only=True):
     servers: list[ServerView]
     count: int
@@ -74,9 +81,12 @@ class ServersController(Controller):
         servers = [ServerView.of(s) for s in await registry.list_servers()]
         return ServerList(servers=servers, count=len(servers))
 
-    @get("/server/{name:str}/info", summary="One server's configuration")
-    async def server_info(self, registry: NamedDependency[RegistryService], name: FromPath[str]) -> ServerView:
-        return ServerView.of(await registry.get_server(name))
+    @get("/server/{name:str}/info", summary="One server's configuration and live status")
+    async def server_info(
+        self, registry: NamedDependency[RegistryService], catalog: NamedDependency[ToolCatalog], name: FromPath[str]
+    ) -> ServerInfo:
+        server = await registry.get_server(name)
+        return ServerInfo(**msgspec.structs.asdict(ServerView.of(server)), status=await catalog.status(server))
 
     @post("/servers", summary="Register a server (source=api)", guards=[require_admin])
     async def register_server(

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from app.domain.catalog.aggregate import Catalog, ToolRoute, aggregate, tag_tool_name
-from app.domain.catalog.catalog import ServerTools, ToolCatalog
+from app.domain.catalog.catalog import ServerStatus, ServerTools, ToolCatalog
 
-__all__ = ("Catalog", "ServerTools", "ToolCatalog", "ToolRoute", "aggregate", "tag_tool_name")
+__all__ = ("Catalog", "ServerStatus", "ServerTools", "ToolCatalog", "ToolRoute", "aggregate", "tag_tool_name")

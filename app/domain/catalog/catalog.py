@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from app.adapters.mcp_client import Message
 from app.domain.backends import BackendPool
 from app.domain.catalog.aggregate import Catalog, aggregate
@@ -22,7 +24,7 @@ from app.domain.registry.directory import ServerDirectory
 from app.domain.registry.service import RegisteredServer
 from app.errors import GatewayError
 
-__all__ = ("ServerTools", "ToolCatalog")
+__all__ = ("ServerStatus", "ServerTools", "ToolCatalog")
 
 logger = logging.getLogger("mcp_gateway.catalog")
 
@@ -48,6 +50,21 @@ class ServerTools:
         if self.error is not None:
             return "error" if self.tools is None else "stale"
         return "ok" if self.tools is not None else "pending"
+
+
+class ServerStatus(msgspec.Struct, kw_only=True):
+    """Live state of one backend, as far as this replica knows it."""
+
+    status: str
+    """``ok``, ``stale`` (last refresh failed, older tools kept), ``error`` (never listed), ``pending``."""
+    reachable: bool | None
+    """Whether the last contact succeeded (``None``: never contacted)."""
+    era: str | None
+    protocol_version: str | None
+    server_info: dict[str, Any] | None
+    tool_count: int | None
+    last_error: str | None
+    last_refresh: datetime | None
 
 
 class ToolCatalog:
@@ -76,6 +93,24 @@ class ToolCatalog:
     def entry(self, name: str) -> ServerTools | None:
         """The cache entry for ``name`` (no fetching)."""
         return self._entries.get(name)
+
+    async def status(self, server: RegisteredServer) -> ServerStatus:
+        """Live status of ``server`` (contacts it first if this replica never did)."""
+        entry = self._entries.get(server.name)
+        if server.config.enabled and (entry is None or entry.refreshed_at is None):
+            entry = (await self.server_tools([server]))[server.name]
+        client = self._pool.existing(server.name)
+        session = client.session if client is not None else None
+        return ServerStatus(
+            status=entry.status if entry is not None else ("disabled" if not server.config.enabled else "pending"),
+            reachable=None if entry is None or entry.refreshed_at is None else entry.error is None,
+            era=session.era if session is not None else None,
+            protocol_version=session.protocol_version if session is not None else None,
+            server_info=session.server_info if session is not None else None,
+            tool_count=len(entry.tools) if entry is not None and entry.tools is not None else None,
+            last_error=entry.error if entry is not None else None,
+            last_refresh=entry.refreshed_at if entry is not None else None,
+        )
 
     async def server_tools(self, servers: Iterable[RegisteredServer] | None = None) -> dict[str, ServerTools]:
         """Entries for ``servers`` (default: every enabled one), refreshing stale ones in the background."""
