@@ -164,9 +164,10 @@ async def test_broadcast_keeps_results_when_one_server_times_out_or_fails(
         )
         assert response.status_code == 200
         body = response.json()
-        assert set(body["errors"]) == {"slow", "dead", "fast"} - {"fast"} | (
-            {"fast"} if "fast" in body["errors"] else set()
-        )
+        assert set(body["results"]) == {"fast"}  # 1.5 s is within fast's 30 s timeout
+        assert set(body["errors"]) == {"slow", "dead"}
+        assert "no answer within 0.5s" in body["errors"]["slow"]
+        assert body["execution_time_ms"] < 2500  # about the slowest leg, not the sum
         mixed = await client.post(
             "/mcp/invoke-broadcast",
             json={"tool_name": "search_logs", "parameters": {"query": "q"}, "mcp_servers": ["fast", "slow", "dead"]},
