@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pytest
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import ToolAnnotations
@@ -83,6 +83,16 @@ def build_server(name: str, extra_tools: dict[str, Callable[..., Any]] | None = 
     @server.tool(description="Always fails.")
     def fail(message: str) -> str:
         raise ToolError(message)
+
+    @server.tool(description="Adds a tool named `name` at run time and announces the change.")
+    async def add_tool_now(name: str, ctx: Context) -> str:
+        def added() -> str:
+            return f"{name} is here"
+
+        server.add_tool(added, name=name)
+        await ctx.notify_tools_changed()  # 2026-07-28 subscriptions/listen streams
+        await ctx.session.send_tool_list_changed()  # handshake-era sessions
+        return "added"
 
     for tool_name, function in (extra_tools or {}).items():
         server.add_tool(function, name=tool_name)

@@ -27,7 +27,15 @@ logger = logging.getLogger("mcp_gateway.backend")
 class BackendPool:
     """Creates clients lazily, reuses them for every call, closes them when a server changes or goes."""
 
-    __slots__ = ("_clients", "_closing", "_max_response_bytes", "_on_notification", "_outbound_auth", "_ssl")
+    __slots__ = (
+        "_clients",
+        "_closing",
+        "_listeners",
+        "_max_response_bytes",
+        "_on_notification",
+        "_outbound_auth",
+        "_ssl",
+    )
 
     def __init__(
         self,
@@ -44,6 +52,7 @@ class BackendPool:
         self._on_notification = on_notification
         self._clients: dict[str, tuple[ServerConfig, BackendClient]] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._listeners: dict[str, asyncio.Task[None]] = {}
         directory.subscribe(self._server_changed)
 
     def set_notification_handler(self, handler: NotificationHandler) -> None:
@@ -56,9 +65,12 @@ class BackendPool:
         if known is not None and known[0] == server.config:
             return known[1]
         if known is not None:
-            self._close_later(known[1])
+            self._forget(server.name)
         client = self._build(server)
         self._clients[server.name] = (server.config, client)
+        if self._on_notification is not None:
+            # Hear tools/list_changed (and other notifications) without waiting for the next call.
+            self._listeners[server.name] = asyncio.create_task(client.listen(), name=f"listen:{server.name}")
         return client
 
     def existing(self, name: str) -> BackendClient | None:
@@ -67,6 +79,9 @@ class BackendPool:
         return known[1] if known else None
 
     async def aclose(self) -> None:
+        for listener in self._listeners.values():
+            listener.cancel()
+        self._listeners.clear()
         clients = [client for _, client in self._clients.values()]
         self._clients.clear()
         await asyncio.gather(*(self._close(c) for c in clients), *self._closing, return_exceptions=True)
@@ -92,8 +107,15 @@ class BackendPool:
         known = self._clients.get(name)
         if known is None or (server is not None and known[0] == server.config):
             return
-        del self._clients[name]
-        self._close_later(known[1])
+        self._forget(name)
+
+    def _forget(self, name: str) -> None:
+        listener = self._listeners.pop(name, None)
+        if listener is not None:
+            listener.cancel()
+        known = self._clients.pop(name, None)
+        if known is not None:
+            self._close_later(known[1])
 
     def _close_later(self, client: BackendClient) -> None:
         task = asyncio.ensure_future(self._close(client))

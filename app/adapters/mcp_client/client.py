@@ -128,6 +128,10 @@ class BackendClient:
             kept.append(tool)
         return kept
 
+    async def listen(self) -> None:
+        """Hold the backend's notification stream open until cancelled (see the sessions' ``listen``)."""
+        await self.session.listen()
+
     async def aclose(self) -> None:
         """End the session and close the connections."""
         try:

@@ -101,6 +101,20 @@ class LegacySseSession:
         await self.connect()
         await self._post(encode_notification(method, await self._params(params)))
 
+    async def listen(self) -> None:
+        """Notifications already arrive on this transport's one stream; keep it open so they can."""
+        delay = 1.0
+        while True:
+            try:
+                await self.connect()
+                if self._reader is not None:
+                    await asyncio.shield(self._reader)
+                delay = 1.0
+            except BackendError as exc:
+                logger.debug("SSE stream of '%s' failed: %s", self.name, exc.message)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
     async def aclose(self) -> None:
         for task in [self._reader, *self._helpers]:
             if task is not None:

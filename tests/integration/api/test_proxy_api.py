@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -50,7 +51,7 @@ async def test_list_tools_of_one_server_in_the_seed_shape(backends: Callable[...
     assert response.status_code == 200
     body = response.json()
     assert body["mcp_server"] == "alpha"
-    assert body["count"] == len(body["tools"]) == 4
+    assert body["count"] == len(body["tools"]) == 5
     search = next(t for t in body["tools"] if t["name"] == "search_logs")
     assert search["description"] == "Search this cluster's logs."
     assert search["inputSchema"]["properties"]["query"]["type"] == "string"
@@ -285,7 +286,7 @@ async def test_a_dead_server_never_blocks_listing_the_others(
     assert "cannot connect" in info["status"]["last_error"]
     assert live["status"]["reachable"] is True
     assert live["status"]["protocol_version"] == "2026-07-28"
-    assert live["status"]["tool_count"] == 4
+    assert live["status"]["tool_count"] == 5
 
 
 async def test_missing_credential_makes_that_server_unavailable_naming_the_ref(
@@ -319,3 +320,25 @@ async def test_backend_gets_its_own_credential_never_the_agents_token(
     assert response.status_code == 200
     sent = {r.headers.get("authorization") for r in alpha.requests}
     assert sent == {"Bearer backend-secret"}
+
+
+@pytest.mark.parametrize("kind", ["dual", "legacy", "sse"])
+async def test_tools_list_changed_refreshes_the_catalog_before_the_ttl(
+    backends: Callable[..., Backend], gateway: Gateway, kind: str
+) -> None:
+    alpha = backends("alpha", kind=kind)
+    async with gateway({"alpha": entry(alpha)}, catalog_ttl_seconds=3600) as client:
+        before = {t["name"] for t in (await client.get("/tools")).json()["tools"]}
+        assert "fresh_tool" not in before
+        added = await client.post(
+            "/mcp/invoke",
+            params={"mcp_server": "alpha"},
+            json={"tool_name": "add_tool_now", "parameters": {"name": "fresh_tool"}},
+        )
+        assert added.json()["success"] is True
+        for _ in range(60):
+            names = {t["name"] for t in (await client.get("/tools")).json()["tools"]}
+            if "fresh_tool" in names:
+                break
+            await asyncio.sleep(0.05)
+        assert "fresh_tool" in names, f"catalog not refreshed on list_changed ({kind})"
