@@ -52,5 +52,9 @@ db-migrate MSG: install
     {{bin}}/alembic revision --autogenerate -m "{{MSG}}"
     {{bin}}/ruff format migrations
 
+# Measure gateway overhead against a direct backend call (real processes; see tests/benchmarks/)
+bench *ARGS: install
+    {{bin}}/python -m tests.benchmarks.bench_invoke {{ARGS}}
+
 # Everything CI runs: lint, types, tests
 check: lint typecheck test
