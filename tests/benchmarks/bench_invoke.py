@@ -87,41 +87,46 @@ async def measure(
     }
 
 
-async def run(requests: int) -> dict[str, Any]:
+async def measure_all(backend_url: str, gateway_url: str, requests: int) -> dict[str, Any]:
+    async def direct(client: httpx.AsyncClient) -> None:
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"text": "hi"}, "_meta": META},
+        }
+        response = await client.post(backend_url, json=body, headers=MODERN_HEADERS)
+        assert response.status_code == 200, response.text
+
+    async def via_gateway(client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            f"{gateway_url}/mcp/invoke",
+            params={"mcp_server": "echo"},
+            json={"tool_name": "echo", "parameters": {"text": "hi"}},
+        )
+        assert response.status_code == 200, response.text
+
+    results: dict[str, Any] = {}
+    for concurrency in (1, 10):
+        results[f"direct_c{concurrency}"] = await measure(direct, requests, concurrency)
+        results[f"gateway_c{concurrency}"] = await measure(via_gateway, requests, concurrency)
+    return results
+
+
+def run(requests: int) -> dict[str, Any]:
+    """Start the backend and the gateway as processes, measure both, stop them."""
     backend_port, gateway_port = free_port(), free_port()
     workdir = Path(tempfile.mkdtemp(prefix="mcp-gateway-bench-"))
     backend_url = f"http://127.0.0.1:{backend_port}/mcp"
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
     (workdir / "mcp_servers.yaml").write_text(f"servers:\n  echo:\n    url: {backend_url}\n    timeout: 30\n")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'gw.db'}", "AUDIT_LOG_FILE": "", "LOG_LEVEL": "WARNING"}
     backend = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.echo_backend", str(backend_port)])
     gateway = subprocess.Popen([GATEWAY, "serve", "--port", str(gateway_port), "--no-access-log"], cwd=workdir, env=env)
     try:
         wait_until_up(f"http://127.0.0.1:{backend_port}/", backend)
-        wait_until_up(f"http://127.0.0.1:{gateway_port}/health", gateway)
-
-        async def direct(client: httpx.AsyncClient) -> None:
-            body = {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "tools/call",
-                "params": {"name": "echo", "arguments": {"text": "hi"}, "_meta": META},
-            }
-            response = await client.post(backend_url, json=body, headers=MODERN_HEADERS)
-            assert response.status_code == 200, response.text
-
-        async def via_gateway(client: httpx.AsyncClient) -> None:
-            response = await client.post(
-                f"http://127.0.0.1:{gateway_port}/mcp/invoke",
-                params={"mcp_server": "echo"},
-                json={"tool_name": "echo", "parameters": {"text": "hi"}},
-            )
-            assert response.status_code == 200, response.text
-
-        results: dict[str, Any] = {}
-        for concurrency in (1, 10):
-            results[f"direct_c{concurrency}"] = await measure(direct, requests, concurrency)
-            results[f"gateway_c{concurrency}"] = await measure(via_gateway, requests, concurrency)
-        return results
+        wait_until_up(f"{gateway_url}/health", gateway)
+        return asyncio.run(measure_all(backend_url, gateway_url, requests))
     finally:
         for process in (gateway, backend):
             process.terminate()
@@ -133,7 +138,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    results = asyncio.run(run(args.requests))
+    results = run(args.requests)
     print(f"{'target':<14} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'rps':>8}")
     for name, row in results.items():
         print(f"{name:<14} {row['p50_ms']:8.2f} {row['p95_ms']:8.2f} {row['p99_ms']:8.2f} {row['rps']:8.0f}")
