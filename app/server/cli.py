@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -12,6 +13,7 @@ import msgspec
 import yaml
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.demo import start_demo_backends
 from app.domain.registry import RegisteredServer, RegistryService, ServerRegistration
 from app.errors import GatewayError
 from app.server.database import prepare_database
@@ -49,8 +51,17 @@ def _serve_command(core: ApplicationCore) -> click.Command:
         help="Processes.",
     )
     @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every HTTP request.")
-    def serve(app: Litestar, host: str, port: int, reload: bool, workers: int, access_log: bool) -> None:
+    @click.option("--demo", is_flag=True, help="Also start the two example log-cluster backends of mcp_servers.yaml.")
+    def serve(app: Litestar, host: str, port: int, reload: bool, workers: int, access_log: bool, demo: bool) -> None:
         import uvicorn
+
+        demo_backends = None
+        if demo:
+            try:
+                demo_backends = start_demo_backends(os.environ)
+            except RuntimeError as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo("demo backends: demo-logs-us on 127.0.0.1:9101, demo-logs-eu on 127.0.0.1:9102", err=True)
 
         # Fail before binding, with one clear line, if the database is unusable (each process re-checks).
         _run_async(lambda: _with_database(core, _nothing))
@@ -62,11 +73,15 @@ def _serve_command(core: ApplicationCore) -> click.Command:
             "server_header": False,
             "timeout_graceful_shutdown": 30,
         }
-        if reload or workers > 1:
-            # Each process builds its own app from the environment.
-            uvicorn.run("app.asgi:create_app", factory=True, reload=reload, workers=workers, **common)
-        else:
-            uvicorn.run(app, **common)
+        try:
+            if reload or workers > 1:
+                # Each process builds its own app from the environment.
+                uvicorn.run("app.asgi:create_app", factory=True, reload=reload, workers=workers, **common)
+            else:
+                uvicorn.run(app, **common)
+        finally:
+            if demo_backends is not None:
+                demo_backends.stop()
 
     return serve
 
