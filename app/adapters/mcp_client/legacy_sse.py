@@ -27,6 +27,7 @@ from app.adapters.mcp_client.protocol import (
     NO_INJECTION,
     decode_or_fail,
     transport_error,
+    with_query,
 )
 from app.adapters.mcp_client.sse import iter_events
 from app.adapters.mcp_client.streamable import CredentialsProvider, NotificationHandler
@@ -154,7 +155,7 @@ class LegacySseSession:
             await self._post(encode_request(request_id, method, await self._params(params)))
             message = await answer
         except asyncio.CancelledError:
-            self._spawn(self._post_quietly(encode_notification("notifications/cancelled", {"requestId": request_id})))
+            self._spawn(self._notify_quietly("notifications/cancelled", {"requestId": request_id}))
             raise
         finally:
             self._pending.pop(request_id, None)
@@ -172,12 +173,16 @@ class LegacySseSession:
         propagate.inject(headers)
         try:
             response = await self._http.post(
-                self._endpoint.result(), content=payload, headers=headers, params=injection.query or None
+                with_query(self._endpoint.result(), injection.query), content=payload, headers=headers
             )
         except httpx.HTTPError as exc:
             raise transport_error(self.name, exc) from None
         if response.status_code >= 300:
             raise BackendProtocolError(self.name, f"message endpoint answered HTTP {response.status_code}")
+
+    async def _notify_quietly(self, method: str, params: dict[str, Any]) -> None:
+        with contextlib.suppress(BackendError):
+            await self._post(encode_notification(method, await self._params(params)))
 
     async def _post_quietly(self, payload: bytes) -> None:
         with contextlib.suppress(BackendError):
@@ -190,7 +195,7 @@ class LegacySseSession:
             headers = {"accept": "text/event-stream", "cache-control": "no-store", **injection.headers}
             propagate.inject(headers)
             async with self._http.stream(
-                "GET", self.url, headers=headers, params=injection.query or None, timeout=httpx.Timeout(None)
+                "GET", with_query(self.url, injection.query), headers=headers, timeout=httpx.Timeout(None)
             ) as response:
                 if response.status_code != 200:
                     failure = BackendProtocolError(self.name, f"SSE endpoint answered HTTP {response.status_code}")

@@ -30,6 +30,7 @@ __all__ = (
     "encode_header_value",
     "read_limited",
     "transport_error",
+    "with_query",
 )
 
 HANDSHAKE_VERSIONS: Final = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
@@ -72,6 +73,11 @@ async def read_limited(chunks: AsyncIterator[bytes], server: str, max_bytes: int
             msg = f"response larger than {max_bytes} bytes; refused"
             raise BackendProtocolError(server, msg)
         yield chunk
+
+
+def with_query(url: str, query: dict[str, str]) -> httpx.URL:
+    """``url`` with ``query`` added to (not replacing) its own query string."""
+    return httpx.URL(url).copy_merge_params(query) if query else httpx.URL(url)
 
 
 def transport_error(server: str, exc: Exception) -> BackendError:

@@ -45,6 +45,7 @@ from app.adapters.mcp_client.protocol import (
     encode_header_value,
     read_limited,
     transport_error,
+    with_query,
 )
 from app.adapters.mcp_client.sse import iter_events
 from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout
@@ -193,9 +194,8 @@ class StreamableHttpSession:
         try:
             async with self._http.stream(
                 "GET",
-                self.url,
+                with_query(self.url, injection.query),
                 headers=headers,
-                params=injection.query or None,
                 timeout=httpx.Timeout(None, connect=10),
             ) as response:
                 if response.status_code == 405:
@@ -218,10 +218,9 @@ class StreamableHttpSession:
         try:
             async with self._http.stream(
                 "POST",
-                self.url,
+                with_query(self.url, injection.query),
                 content=encode_request(request_id, "subscriptions/listen", params),
                 headers=headers,
-                params=injection.query or None,
                 timeout=httpx.Timeout(None, connect=10),
             ) as response:
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -240,7 +239,7 @@ class StreamableHttpSession:
             with contextlib.suppress(httpx.HTTPError, BackendError):
                 injection = await self._injection()
                 headers = {"mcp-session-id": self.session_id, **injection.headers}
-                await self._http.delete(self.url, headers=headers, params=injection.query or None, timeout=2.0)
+                await self._http.delete(with_query(self.url, injection.query), headers=headers, timeout=2.0)
         self.era = None
         self.session_id = None
 
@@ -385,7 +384,7 @@ class StreamableHttpSession:
     ) -> _Reply:
         try:
             async with self._http.stream(
-                "POST", self.url, content=payload, headers=headers, params=injection.query or None
+                "POST", with_query(self.url, injection.query), content=payload, headers=headers
             ) as response:
                 return await self._read_reply(response, request_id, headers)
         except httpx.HTTPError as exc:

@@ -8,7 +8,7 @@ import pytest
 
 from app.adapters.credentials import CredentialStore
 from app.errors import CredentialUnavailable
-from tests.integration.adapters.conftest import VAULT_TOKEN
+from tests.integration.conftest import VAULT_TOKEN
 
 
 async def test_env_ref_reads_the_variable(http: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ from app.adapters.credentials import CredentialStore
 from app.adapters.outbound_auth import Injection, OutboundAuth
 from app.domain.registry import AuthConfig
 from app.errors import CredentialUnavailable
-from tests.integration.adapters.conftest import TokenEndpoint
+from tests.integration.conftest import TokenEndpoint
 
 ENV = {"TOKEN": "tok-SECRET", "PAIR": "alice:pw-SECRET", "PASSWORD": "pw-SECRET", "CLIENT_SECRET": "client-SECRET-1"}
 

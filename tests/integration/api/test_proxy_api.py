@@ -5,43 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from app.asgi import create_app
-from app.settings import Settings
+from tests.integration.conftest import Gateway, entry
 from tests.mcp_backends import Backend
 
 # Not storage tests: one database kind is enough.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-Gateway = Callable[..., Any]
-
-
-@pytest.fixture
-def gateway(
-    make_settings: Callable[..., Settings], write_servers_file: Callable[[dict[str, Any]], Path]
-) -> Callable[..., Any]:
-    """``async with gateway({name: {url, …}}) as client`` — a running gateway over those servers."""
-
-    @asynccontextmanager
-    async def run(servers: dict[str, dict[str, Any]], **settings: Any) -> AsyncIterator[AsyncTestClient[Litestar]]:
-        path = write_servers_file({"servers": servers})
-        app = create_app(make_settings(mcp_servers_file=str(path), **settings))
-        async with AsyncTestClient(app=app, timeout=30) as client:
-            yield client
-
-    return run
-
-
-def entry(backend: Backend, **extra: Any) -> dict[str, Any]:
-    return {"url": backend.url, "type": "sse" if backend.kind == "sse" else "http", **extra}
 
 
 async def test_list_tools_of_one_server_in_the_seed_shape(backends: Callable[..., Backend], gateway: Gateway) -> None:

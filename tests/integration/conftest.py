@@ -1,4 +1,5 @@
-"""Real local HTTP peers for the credential adapters: a Vault KV v2 look-alike and an OAuth2 token endpoint.
+"""Integration fixtures: a running gateway over given servers, and real local HTTP peers for credentials
+(a Vault KV v2 look-alike and an OAuth2 token endpoint).
 
 HashiCorp Vault cannot be installed here, so ``vault_server`` stands in for it: a real HTTP server that
 answers ``GET /v1/<mount>/data/<path>`` exactly in Vault's documented KV v2 format and checks
@@ -9,14 +10,20 @@ from __future__ import annotations
 
 import base64
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath
+from litestar.testing import AsyncTestClient
 
+from app.asgi import create_app
+from app.settings import Settings
+from tests.mcp_backends import Backend
 from tests.servers import serve_asgi
 
 VAULT_TOKEN = "hvs.test-root-token"
@@ -88,3 +95,26 @@ def token_endpoint() -> Iterator[tuple[TokenEndpoint, str]]:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=5) as client:
         yield client
+
+
+Gateway = Callable[..., Any]
+
+
+@pytest.fixture
+def gateway(
+    make_settings: Callable[..., Settings], write_servers_file: Callable[[dict[str, Any]], Path]
+) -> Callable[..., Any]:
+    """``async with gateway({name: {url, …}}) as client`` — a running gateway over those servers."""
+
+    @asynccontextmanager
+    async def run(servers: dict[str, dict[str, Any]], **settings: Any) -> AsyncIterator[AsyncTestClient[Litestar]]:
+        path = write_servers_file({"servers": servers})
+        app = create_app(make_settings(mcp_servers_file=str(path), **settings))
+        async with AsyncTestClient(app=app, timeout=30) as client:
+            yield client
+
+    return run
+
+
+def entry(backend: Backend, **extra: Any) -> dict[str, Any]:
+    return {"url": backend.url, "type": "sse" if backend.kind == "sse" else "http", **extra}
