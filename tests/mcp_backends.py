@@ -199,3 +199,23 @@ def backends() -> Iterator[Callable[..., Backend]]:
             return stack.enter_context(start_backend(name, kind, **options))
 
         yield start
+
+
+def paginated_app(total: int = 120, page_size: int = 50) -> Any:
+    """A low-level SDK ``Server`` whose ``tools/list`` spreads ``total`` tools over pages with opaque cursors."""
+    import mcp_types as types
+    from mcp.server.lowlevel import Server
+
+    async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        start = int(params.cursor.removeprefix("page-")) if params is not None and params.cursor else 0
+        tools = [
+            types.Tool(name=f"tool_{i:03d}", input_schema={"type": "object", "properties": {}})
+            for i in range(start, min(start + page_size, total))
+        ]
+        following = start + page_size
+        return types.ListToolsResult(tools=tools, next_cursor=f"page-{following}" if following < total else None)
+
+    server: Server[Any] = Server("paginated", on_list_tools=list_tools)
+    return server.streamable_http_app(
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    )

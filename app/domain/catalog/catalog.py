@@ -32,7 +32,7 @@ logger = logging.getLogger("mcp_gateway.catalog")
 class ServerTools:
     """What the catalog knows about one server's tools, and how fresh that is."""
 
-    __slots__ = ("error", "fetched_at", "refreshed_at", "server", "tools")
+    __slots__ = ("error", "fetched_at", "refreshed_at", "server", "tools", "waited")
 
     def __init__(self, server: str) -> None:
         self.server = server
@@ -44,6 +44,8 @@ class ServerTools:
         """Wall-clock time of the last attempt, successful or not."""
         self.error: str | None = None
         """Why the last attempt failed (``None`` after a success)."""
+        self.waited = False
+        """A listing already waited for this server's first answer; later listings do not wait again."""
 
     @property
     def status(self) -> str:
@@ -120,7 +122,8 @@ class ToolCatalog:
             entry = self._entries.setdefault(server.name, ServerTools(server.name))
             if self._is_stale(entry):
                 task = self._refresh_in_background(server)
-                if entry.tools is None:
+                if entry.tools is None and not entry.waited:
+                    entry.waited = True
                     waiting.append(task)
         if waiting:
             await asyncio.wait(waiting, timeout=self._first_fetch_wait)

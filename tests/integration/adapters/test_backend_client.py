@@ -195,3 +195,18 @@ async def test_an_unreachable_backend_is_reported_as_such() -> None:
             await client.list_tools()
     finally:
         await client.aclose()
+
+
+async def test_tools_list_follows_every_page() -> None:
+    from tests.mcp_backends import paginated_app
+    from tests.servers import serve_asgi
+
+    with serve_asgi(paginated_app(total=120, page_size=50), path="/mcp") as url:
+        client = BackendClient(
+            BackendTarget(name="paged", url=url, timeout=5), ssl_context=SSL, max_response_bytes=1 << 20
+        )
+        try:
+            names = [t["name"] for t in await client.list_tools()]
+        finally:
+            await client.aclose()
+    assert names == [f"tool_{i:03d}" for i in range(120)]

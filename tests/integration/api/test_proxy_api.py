@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -315,3 +316,26 @@ async def test_tools_list_changed_refreshes_the_catalog_before_the_ttl(
                 break
             await asyncio.sleep(0.05)
         assert "fresh_tool" in names, f"catalog not refreshed on list_changed ({kind})"
+
+
+async def test_a_hanging_server_delays_only_the_first_listing_and_never_the_next(
+    backends: Callable[..., Backend], gateway: Gateway
+) -> None:
+    alpha = backends("alpha")
+    with socket.socket() as silent:  # accepts TCP connections (backlog) but never answers a byte
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        hang_url = f"http://127.0.0.1:{silent.getsockname()[1]}/mcp"
+        async with gateway({"alpha": entry(alpha), "hang": {"url": hang_url, "timeout": 60}}) as client:
+            started = time.perf_counter()
+            first = {t["name"] for t in (await client.get("/tools")).json()["tools"]}
+            first_elapsed = time.perf_counter() - started
+            started = time.perf_counter()
+            second = {t["name"] for t in (await client.get("/tools")).json()["tools"]}
+            second_elapsed = time.perf_counter() - started
+            status = (await client.get("/mcp/server/hang/info")).json()["status"]
+    assert "echo" in first
+    assert first == second
+    assert first_elapsed < 5  # bounded wait for a never-seen server, not its 60 s timeout
+    assert second_elapsed < 1  # its listing is pending in the background now
+    assert status["status"] == "pending"
