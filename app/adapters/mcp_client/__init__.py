@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.adapters.mcp_client.client import BackendClient, BackendTarget, CallResult, ToolsPage
 from app.adapters.mcp_client.jsonrpc import Message
-from app.adapters.mcp_client.streamable import CredentialsProvider, NotificationHandler
+from app.adapters.mcp_client.session_base import CredentialsProvider, NotificationHandler
 
 __all__ = (
     "BackendClient",

@@ -11,7 +11,8 @@ import msgspec
 
 from app.adapters.mcp_client.legacy_sse import LegacySseSession
 from app.adapters.mcp_client.param_headers import ParamHeaders, param_header_values, param_headers_of
-from app.adapters.mcp_client.streamable import CredentialsProvider, NotificationHandler, StreamableHttpSession
+from app.adapters.mcp_client.session_base import CredentialsProvider, NotificationHandler
+from app.adapters.mcp_client.streamable import StreamableHttpSession
 from app.errors import BackendProtocolError
 
 __all__ = ("BackendClient", "BackendTarget", "CallResult", "ToolsPage")

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 from urllib.parse import urljoin
 
 import httpx
@@ -24,56 +23,27 @@ from app.adapters.mcp_client.protocol import (
     CLIENT_INFO,
     HANDSHAKE_VERSIONS,
     LATEST_HANDSHAKE_VERSION,
-    NO_INJECTION,
     decode_or_fail,
     transport_error,
     with_query,
 )
+from app.adapters.mcp_client.session_base import BackendSession
 from app.adapters.mcp_client.sse import iter_events
-from app.adapters.mcp_client.streamable import CredentialsProvider, NotificationHandler
 from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout, BackendUnreachable
-
-if TYPE_CHECKING:
-    from app.adapters.outbound_auth import Injection
 
 __all__ = ("LegacySseSession",)
 
 logger = logging.getLogger("mcp_gateway.backend")
 
 
-class LegacySseSession:
+class LegacySseSession(BackendSession):
     """MCP over HTTP+SSE to one backend; safe for concurrent use."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        url: str,
-        http: httpx.AsyncClient,
-        timeout: float,
-        max_response_bytes: int,
-        credentials: CredentialsProvider | None = None,
-        on_notification: NotificationHandler | None = None,
-    ) -> None:
-        self.name = name
-        self.url = url
-        self._http = http
-        self._timeout = timeout
-        self._max_bytes = max_response_bytes
-        self._credentials = credentials
-        self._on_notification = on_notification
-        self._lock = asyncio.Lock()
-        self._ids = itertools.count(1)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._pending: dict[int | str, asyncio.Future[Message]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._endpoint: asyncio.Future[str] | None = None
-        self._helpers: set[asyncio.Task[None]] = set()
-        self.era: Literal["handshake"] | None = None
-        self.protocol_version: str | None = None
-        self.session_id: str | None = None
-        self.server_info: dict[str, Any] | None = None
-        self.capabilities: dict[str, Any] = {}
-        self.instructions: str | None = None
 
     async def connect(self) -> None:
         """Open the event stream and initialize, unless a live stream exists."""
@@ -117,9 +87,9 @@ class LegacySseSession:
             delay = min(delay * 2, 60.0)
 
     async def aclose(self) -> None:
-        for task in [self._reader, *self._helpers]:
-            if task is not None:
-                task.cancel()
+        self._cancel_helpers()
+        if self._reader is not None:
+            self._reader.cancel()
         self._reader = None
         self.era = None
 
@@ -233,13 +203,8 @@ class LegacySseSession:
         elif message.method is not None and message.id is not None:
             error = RpcError(code=-32601, message=f"the gateway does not support {message.method} requests")
             self._spawn(self._post_quietly(encode_response(message.id, error=error)))
-        elif message.method is not None and self._on_notification is not None:
-            self._on_notification(self.name, message)
-
-    async def _injection(self) -> Injection:
-        if self._credentials is None:
-            return NO_INJECTION
-        return await self._credentials()
+        elif message.method is not None:
+            self._notified(message)
 
     async def _params(self, params: dict[str, Any] | None) -> dict[str, Any] | None:
         injection = await self._injection()
@@ -248,8 +213,3 @@ class LegacySseSession:
         body = dict(params or {})
         body["_meta"] = {**(body.get("_meta") or {}), **injection.meta}
         return body
-
-    def _spawn(self, coroutine: Any) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
-        self._helpers.add(task)
-        task.add_done_callback(self._helpers.discard)

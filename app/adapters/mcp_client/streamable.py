@@ -12,23 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 import msgspec
 from opentelemetry import propagate
 
-from app.adapters.mcp_client.jsonrpc import (
-    Message,
-    RpcError,
-    decode_message,
-    encode_notification,
-    encode_request,
-    encode_response,
-)
+from app.adapters.mcp_client.jsonrpc import Message, RpcError, encode_notification, encode_request, encode_response
 from app.adapters.mcp_client.protocol import (
     CLIENT_INFO,
     HANDSHAKE_VERSIONS,
@@ -39,7 +31,6 @@ from app.adapters.mcp_client.protocol import (
     META_SERVER_INFO,
     MODERN_VERSIONS,
     NAME_BEARING_METHODS,
-    NO_INJECTION,
     UNSUPPORTED_PROTOCOL_VERSION,
     decode_or_fail,
     encode_header_value,
@@ -47,20 +38,14 @@ from app.adapters.mcp_client.protocol import (
     transport_error,
     with_query,
 )
-from app.adapters.mcp_client.sse import iter_events
+from app.adapters.mcp_client.replies import as_object, http_failure, read_event_stream, result_of
+from app.adapters.mcp_client.session_base import BackendSession
+from app.adapters.outbound_auth import Injection
 from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout
 
-if TYPE_CHECKING:
-    from app.adapters.outbound_auth import Injection
-
-__all__ = ("CredentialsProvider", "Era", "NotificationHandler", "StreamableHttpSession")
+__all__ = ("StreamableHttpSession",)
 
 logger = logging.getLogger("mcp_gateway.backend")
-
-Era = Literal["modern", "handshake"]
-CredentialsProvider = Callable[[], Awaitable["Injection"]]
-NotificationHandler = Callable[[str, Message], None]
-"""Called with (server name, notification) for every notification a backend sends."""
 
 _PROBE_TIMEOUT = 10.0
 _JSON_AND_SSE = "application/json, text/event-stream"
@@ -75,58 +60,13 @@ class _Reply(msgspec.Struct):
     headers: httpx.Headers
 
 
-class StreamableHttpSession:
+class StreamableHttpSession(BackendSession):
     """MCP over Streamable HTTP to one backend, both eras; safe for concurrent use."""
 
-    __slots__ = (
-        "_credentials",
-        "_generation",
-        "_http",
-        "_ids",
-        "_lock",
-        "_max_bytes",
-        "_on_notification",
-        "_pending_tasks",
-        "_timeout",
-        "capabilities",
-        "era",
-        "instructions",
-        "name",
-        "protocol_version",
-        "server_info",
-        "session_id",
-        "url",
-    )
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        url: str,
-        http: httpx.AsyncClient,
-        timeout: float,
-        max_response_bytes: int,
-        credentials: CredentialsProvider | None = None,
-        on_notification: NotificationHandler | None = None,
-    ) -> None:
-        self.name = name
-        self.url = url
-        self._http = http
-        self._timeout = timeout
-        self._max_bytes = max_response_bytes
-        self._credentials = credentials
-        self._on_notification = on_notification
-        self._lock = asyncio.Lock()
-        self._ids = itertools.count(1)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._generation = 0
-        self._pending_tasks: set[asyncio.Task[None]] = set()
-        self.era: Era | None = None
-        """Negotiated protocol era (``None`` until connected)."""
-        self.protocol_version: str | None = None
-        self.session_id: str | None = None
-        self.server_info: dict[str, Any] | None = None
-        self.capabilities: dict[str, Any] = {}
-        self.instructions: str | None = None
+        """Bumped on every (re)negotiation, so concurrent callers re-negotiate once."""
 
     async def connect(self) -> None:
         """Negotiate the era (once; later calls return at once)."""
@@ -233,8 +173,7 @@ class StreamableHttpSession:
 
     async def aclose(self) -> None:
         """End the handshake session politely (DELETE) and forget the negotiated state."""
-        for task in list(self._pending_tasks):
-            task.cancel()
+        self._cancel_helpers()
         if self.era == "handshake" and self.session_id:
             with contextlib.suppress(httpx.HTTPError, BackendError):
                 injection = await self._injection()
@@ -296,7 +235,7 @@ class StreamableHttpSession:
         reply = await self._exchange(
             encode_request(request_id, "server/discover", {"_meta": meta}), headers, request_id, injection
         )
-        return _as_object(self.name, reply.result, "server/discover")
+        return as_object(self.name, reply.result, "server/discover")
 
     async def _initialize(self) -> None:
         injection = await self._injection()
@@ -309,7 +248,7 @@ class StreamableHttpSession:
         reply = await self._exchange(
             encode_request(request_id, "initialize", params), self._base_headers(injection), request_id, injection
         )
-        result = _as_object(self.name, reply.result, "initialize")
+        result = as_object(self.name, reply.result, "initialize")
         version = result.get("protocolVersion")
         if version not in HANDSHAKE_VERSIONS:
             msg = f"negotiated unsupported protocol version {version!r}"
@@ -401,42 +340,25 @@ class StreamableHttpSession:
             return _Reply(result=await self._read_event_stream(response, request_id), headers=response.headers)
         body = b"".join([chunk async for chunk in read_limited(response.aiter_bytes(), self.name, self._max_bytes)])
         if status != 200:
-            raise _http_failure(self.name, status, body)
+            raise http_failure(self.name, status, body)
         if content_type != "application/json":
             msg = f"answered with content type {content_type or 'none'!r}, expected JSON or an event stream"
             raise BackendProtocolError(self.name, msg)
         if request_id is None:
             return _Reply(result=None, headers=response.headers)
-        return _Reply(result=self._result_of(decode_or_fail(self.name, body), request_id), headers=response.headers)
+        return _Reply(
+            result=result_of(self.name, decode_or_fail(self.name, body), request_id), headers=response.headers
+        )
 
     async def _read_event_stream(self, response: httpx.Response, request_id: int | None) -> msgspec.Raw | None:
         chunks = read_limited(response.aiter_bytes(), self.name, self._max_bytes)
-        async for event in iter_events(chunks):
-            if event.event != "message" or not event.data:
-                continue
-            message = decode_or_fail(self.name, event.data)
-            if message.is_response:
-                if request_id is not None and message.id == request_id:
-                    return self._result_of(message, request_id)
-                continue
-            if message.method is not None and message.id is not None:
-                self._spawn(self._refuse_server_request(message))
-            elif message.method is not None and self._on_notification is not None:
-                self._on_notification(self.name, message)
-        if request_id is None:
-            return None
-        raise BackendProtocolError(self.name, "the event stream ended before the response arrived")
+        return await read_event_stream(chunks, self.name, request_id, self._on_stream_message)
 
-    def _result_of(self, message: Message, request_id: int) -> msgspec.Raw:
-        if message.id != request_id:
-            msg = f"answered JSON-RPC id {message.id!r}, expected {request_id}"
-            raise BackendProtocolError(self.name, msg)
-        if message.error is not None:
-            error = message.error
-            raise BackendRpcError(self.name, error.code, error.message, error.data)
-        if not message.has_result:
-            raise BackendProtocolError(self.name, "sent a response with neither result nor error")
-        return message.result
+    def _on_stream_message(self, message: Message) -> None:
+        if message.method is not None and message.id is not None:
+            self._spawn(self._refuse_server_request(message))
+        elif message.method is not None:
+            self._notified(message)
 
     async def _refuse_server_request(self, message: Message) -> None:
         """The gateway cannot answer sampling/elicitation on behalf of an agent here: say so, don't hang."""
@@ -449,11 +371,6 @@ class StreamableHttpSession:
             )
 
     # --- envelope ------------------------------------------------------------------------------
-
-    async def _injection(self) -> Injection:
-        if self._credentials is None:
-            return NO_INJECTION
-        return await self._credentials()
 
     def _base_headers(self, injection: Injection) -> dict[str, str]:
         headers = {"content-type": "application/json", "accept": _JSON_AND_SSE}
@@ -491,31 +408,3 @@ class StreamableHttpSession:
         meta.update(injection.meta)
         body["_meta"] = meta
         return body
-
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
-        self._pending_tasks.add(task)
-        task.add_done_callback(self._pending_tasks.discard)
-
-
-def _as_object(server: str, raw: msgspec.Raw | None, method: str) -> dict[str, Any]:
-    if raw is None:
-        raise BackendProtocolError(server, f"answered {method} with no result")
-    try:
-        value = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise BackendProtocolError(server, f"{method} result is not JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise BackendProtocolError(server, f"{method} result is not an object")
-    return value
-
-
-def _http_failure(server: str, status: int, body: bytes) -> BackendError:
-    """A non-200 answer: the backend's JSON-RPC error when it sent one, else the HTTP status."""
-    with contextlib.suppress(ValueError):
-        message = decode_message(body)
-        if message.error is not None:
-            return BackendRpcError(server, message.error.code, message.error.message, message.error.data)
-    snippet = body[:200].decode("utf-8", errors="replace").strip()
-    detail = f": {snippet}" if snippet else ""
-    return BackendProtocolError(server, f"answered HTTP {status}{detail}")

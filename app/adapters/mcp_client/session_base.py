@@ -1,0 +1,74 @@
+"""What both backend transports share: identity, negotiated state, credentials and helper tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Literal
+
+import httpx
+
+from app.adapters.mcp_client.jsonrpc import Message
+from app.adapters.mcp_client.protocol import NO_INJECTION
+from app.adapters.outbound_auth import Injection
+
+__all__ = ("BackendSession", "CredentialsProvider", "Era", "NotificationHandler")
+
+Era = Literal["modern", "handshake"]
+CredentialsProvider = Callable[[], Awaitable[Injection]]
+NotificationHandler = Callable[[str, Message], None]
+"""Called with (server name, notification) for every notification a backend sends."""
+
+
+class BackendSession:
+    """One MCP session to one backend; subclasses speak a transport."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        url: str,
+        http: httpx.AsyncClient,
+        timeout: float,
+        max_response_bytes: int,
+        credentials: CredentialsProvider | None = None,
+        on_notification: NotificationHandler | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self._http = http
+        self._timeout = timeout
+        self._max_bytes = max_response_bytes
+        self._credentials = credentials
+        self._on_notification = on_notification
+        self._lock = asyncio.Lock()
+        self._ids = itertools.count(1)
+        self._helpers: set[asyncio.Task[None]] = set()
+        self.era: Era | None = None
+        """Negotiated protocol era (``None`` until connected)."""
+        self.protocol_version: str | None = None
+        self.session_id: str | None = None
+        self.server_info: dict[str, Any] | None = None
+        self.capabilities: dict[str, Any] = {}
+        self.instructions: str | None = None
+
+    async def _injection(self) -> Injection:
+        """The backend's credential for the next request (cached by the credential layer)."""
+        if self._credentials is None:
+            return NO_INJECTION
+        return await self._credentials()
+
+    def _notified(self, message: Message) -> None:
+        if self._on_notification is not None:
+            self._on_notification(self.name, message)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run a fire-and-forget helper (cancel notices, refusals) that ``_cancel_helpers`` can stop."""
+        task = asyncio.ensure_future(coroutine)
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
+
+    def _cancel_helpers(self) -> None:
+        for task in list(self._helpers):
+            task.cancel()
