@@ -8,6 +8,7 @@ from app.domain.registry import load_servers_file
 from app.errors import ConfigError
 from app.server.core import ApplicationCore
 from app.settings import Settings, load_settings
+from app.telemetry import configure_tracing
 
 __all__ = ("create_app",)
 
@@ -26,4 +27,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         raise ConfigError(msg)
     file_servers = load_servers_file(settings.mcp_servers_file) if settings.mcp_servers_file else {}
+    configure_tracing()
     return Litestar(plugins=[ApplicationCore(settings, file_servers)])

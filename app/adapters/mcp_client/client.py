@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 import msgspec
+from opentelemetry import trace
 
 from app.adapters.mcp_client.legacy_sse import LegacySseSession
 from app.adapters.mcp_client.param_headers import ParamHeaders, param_header_values, param_headers_of
@@ -18,6 +19,7 @@ from app.errors import BackendProtocolError
 __all__ = ("BackendClient", "BackendTarget", "CallResult", "ToolsPage")
 
 logger = logging.getLogger("mcp_gateway.backend")
+_tracer = trace.get_tracer("mcp_gateway.backend")
 _MAX_PAGES = 100
 T = TypeVar("T")
 
@@ -81,9 +83,16 @@ class BackendClient:
             on_notification=on_notification,
         )
 
-    async def request(self, method: str, params: dict[str, Any] | None = None) -> msgspec.Raw:
-        """Any MCP request; the raw JSON ``result``."""
-        return await self.session.request(method, params)
+    async def request(
+        self, method: str, params: dict[str, Any] | None = None, routing: dict[str, str] | None = None
+    ) -> msgspec.Raw:
+        """Any MCP request, in a client span whose context travels to the backend as ``traceparent``."""
+        with _tracer.start_as_current_span(
+            f"{method} {self.target.name}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={"mcp.server": self.target.name, "mcp.method": method},
+        ):
+            return await self.session.request(method, params, routing)
 
     async def list_tools(self) -> list[dict[str, Any]]:
         """Every tool the backend offers, following ``nextCursor`` across pages.
@@ -111,7 +120,7 @@ class BackendClient:
         params: dict[str, Any] = {"name": name, "arguments": arguments or {}}
         if meta:
             params["_meta"] = meta
-        raw = await self.session.request(
+        raw = await self.request(
             "tools/call", params, param_header_values(self._param_headers.get(name, ()), arguments)
         )
         return self._decode(raw, CallResult), raw

@@ -339,3 +339,16 @@ async def test_a_hanging_server_delays_only_the_first_listing_and_never_the_next
     assert first_elapsed < 5  # bounded wait for a never-seen server, not its 60 s timeout
     assert second_elapsed < 1  # its listing is pending in the background now
     assert status["status"] == "pending"
+
+
+async def test_every_backend_request_carries_a_trace_context(
+    backends: Callable[..., Backend], gateway: Gateway
+) -> None:
+    alpha = backends("alpha", kind="legacy")
+    async with gateway({"alpha": entry(alpha)}) as client:
+        await client.post(
+            "/mcp/invoke", params={"mcp_server": "alpha"}, json={"tool_name": "echo", "parameters": {"text": "x"}}
+        )
+    posts = [r for r in alpha.requests if r.method == "POST"]
+    assert posts
+    assert all(r.headers.get("traceparent", "").startswith("00-") for r in posts)
