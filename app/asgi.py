@@ -28,4 +28,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         raise ConfigError(msg)
     file_servers = load_servers_file(settings.mcp_servers_file) if settings.mcp_servers_file else {}
     configure_tracing()
-    return Litestar(plugins=[ApplicationCore(settings, file_servers)])
+    # The body limit must reach the constructor: Litestar ignores one set by a plugin's on_app_init.
+    return Litestar(
+        plugins=[ApplicationCore(settings, file_servers)], request_max_body_size=settings.max_request_body_bytes
+    )

@@ -19,7 +19,7 @@ from app.errors import ConfigError
 
 __all__ = ("SECRET_SETTINGS", "Settings", "load_settings", "mask_url_password")
 
-SECRET_SETTINGS = frozenset({"MCP_OAUTH_CLIENT_SECRET", "VAULT_TOKEN"})
+SECRET_SETTINGS = frozenset({"MCP_OAUTH_CLIENT_SECRET", "VAULT_TOKEN", "MCP_SESSION_SECRET"})
 """Env names whose values are never shown (``/config`` prints only set/unset)."""
 
 
@@ -66,6 +66,12 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """How often each replica re-reads the ``servers`` table (changes made elsewhere show up within this)."""
     catalog_ttl_seconds: float = 60.0
     """How long a server's tool list is served from cache before it is refreshed in the background."""
+    mcp_session_secret: str = ""
+    """Key that signs ``/mcp`` session ids; set the same value on every replica (unset: random per process)."""
+    mcp_allowed_origins: str = ""
+    """Browser origins allowed to call ``/mcp`` besides loopback ones (comma-separated, ``*`` for any)."""
+    max_request_body_bytes: int = 4 * 1024 * 1024
+    """Largest request body accepted on any endpoint (413 above it)."""
     backend_max_response_bytes: int = 10 * 1024 * 1024
     """Largest backend response accepted; bigger ones fail that call (protects the gateway's memory)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -16,11 +17,13 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 
 from app import __version__
+from app.api.mcp import mcp_endpoint
 from app.api.servers import ServersController
 from app.api.standard import StandardController
 from app.api.system import SystemController
 from app.api.tools import ProxyController
 from app.db.engine import create_sqlalchemy_config
+from app.domain.mcp import SessionCodec
 from app.domain.registry import ServerConfig
 from app.server.cli import register_commands
 from app.server.errors import exception_handlers
@@ -39,25 +42,35 @@ logger = logging.getLogger("mcp_gateway")
 class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
     """Composition root: everything the app needs, built from ``settings`` and the servers file."""
 
-    __slots__ = ("db_config", "file_servers", "settings")
+    __slots__ = ("db_config", "file_servers", "sessions", "settings")
 
     def __init__(self, settings: Settings, file_servers: Mapping[str, ServerConfig]) -> None:
         self.settings = settings
         self.file_servers = dict(file_servers)
         self.db_config = create_sqlalchemy_config(settings.database_url)
         self.db_config.set_default_exception_handler = False
+        secret = settings.mcp_session_secret
+        if not secret:
+            secret = secrets.token_urlsafe(32)
+            logger.warning(
+                "MCP_SESSION_SECRET is unset: /mcp sessions only survive on this process (set it for replicas)"
+            )
+        self.sessions = SessionCodec(secret)
 
     def on_cli_init(self, cli: Group) -> None:
         register_commands(cli, self)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = self.settings
-        app_config.route_handlers.extend([SystemController, ServersController, ProxyController, StandardController])
+        app_config.route_handlers.extend(
+            [SystemController, ServersController, ProxyController, StandardController, mcp_endpoint]
+        )
         app_config.plugins.append(SQLAlchemyPlugin(config=self.db_config))
         app_config.dependencies.update(
             {
                 "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
                 "file_server_count": Provide(lambda: len(self.file_servers), use_cache=True, sync_to_thread=False),
+                "sessions": Provide(lambda: self.sessions, use_cache=True, sync_to_thread=False),
                 **service_dependencies,
             }
         )

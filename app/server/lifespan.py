@@ -20,6 +20,7 @@ from app.adapters.outbound_auth import OutboundAuth
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import Broadcaster, Invoker, ToolRouter
+from app.domain.mcp import GatewayMcpServer
 from app.domain.registry import ServerConfig
 from app.domain.registry.directory import ServerDirectory
 from app.server.database import prepare_database
@@ -37,6 +38,7 @@ class GatewayServices(msgspec.Struct, kw_only=True):
     invoker: Invoker
     broadcaster: Broadcaster
     router: ToolRouter
+    mcp_handler: GatewayMcpServer
 
 
 def create_ssl_context() -> ssl.SSLContext:
@@ -70,13 +72,15 @@ async def gateway_services(
         catalog = ToolCatalog(directory, pool, ttl_seconds=settings.catalog_ttl_seconds)
         invoker = Invoker(directory, pool, catalog)
         broadcaster = Broadcaster(invoker)
+        router = ToolRouter(directory, catalog, invoker, broadcaster)
         services = GatewayServices(
             directory=directory,
             pool=pool,
             catalog=catalog,
             invoker=invoker,
             broadcaster=broadcaster,
-            router=ToolRouter(directory, catalog, invoker, broadcaster),
+            router=router,
+            mcp_handler=GatewayMcpServer(catalog, router, ttl_ms=int(settings.catalog_ttl_seconds * 1000)),
         )
         app.state.services = services
         directory.start()
@@ -97,6 +101,6 @@ def _from_state(field: str) -> Provide:
 
 
 service_dependencies: dict[str, Provide] = {
-    name: _from_state(name) for name in ("directory", "catalog", "invoker", "broadcaster", "router")
+    name: _from_state(name) for name in ("directory", "catalog", "invoker", "broadcaster", "router", "mcp_handler")
 }
-"""``directory``, ``catalog``, ``invoker``, ``broadcaster`` and ``router`` for controllers."""
+"""``directory``, ``catalog``, ``invoker``, ``broadcaster``, ``router`` and ``mcp_handler`` for controllers."""

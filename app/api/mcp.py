@@ -1,0 +1,218 @@
+"""``/mcp``: the gateway as an MCP server over Streamable HTTP, both protocol eras on one endpoint.
+
+Era per request (mcp-protocol-notes §1): a 2026-07-28 ``MCP-Protocol-Version`` header or a
+``params._meta`` protocol version means the stateless envelope, checked rung by rung (§2 table);
+anything else is the handshake era, whose ``initialize`` issues a self-contained session id that
+every later request must echo. Answers are JSON (both eras allow it).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, route
+from litestar.di import NamedDependency
+
+from app.adapters.mcp_client.protocol import (
+    HANDSHAKE_VERSIONS,
+    META_PROTOCOL_VERSION,
+    MODERN_VERSIONS,
+    NAME_BEARING_METHODS,
+)
+from app.api.mcp_headers import decode_header_value, origin_allowed
+from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec
+from app.domain.mcp.errors import (
+    HEADER_MISMATCH,
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    UNSUPPORTED_PROTOCOL_VERSION,
+)
+from app.settings import Settings
+
+__all__ = ("mcp_endpoint",)
+
+_JSON = "application/json"
+_SSE = "text/event-stream"
+_ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
+_decoder = msgspec.json.Decoder()
+logger = logging.getLogger("mcp_gateway")
+
+
+class _Answer(Exception):
+    """Ends a request early with ``response`` (each rung of a validation ladder may raise it)."""
+
+    def __init__(self, response: Response[Any]) -> None:
+        super().__init__()
+        self.response = response
+
+
+def _fail(request_id: Any, failure: RpcFailure) -> _Answer:
+    return _Answer(_rpc_error(request_id, failure))
+
+
+def _rpc_error(request_id: Any, failure: RpcFailure, headers: dict[str, str] | None = None) -> Response[Any]:
+    body = {"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()}
+    return Response(body, status_code=failure.http_status, media_type=_JSON, headers=headers)
+
+
+def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(text, status_code=status, media_type="text/plain", headers=headers)
+
+
+@route(
+    "/mcp",
+    http_method=["GET", "POST", "DELETE"],
+    status_code=200,
+    summary="MCP endpoint (Streamable HTTP; 2024-11-05 … 2025-11-25 handshake and 2026-07-28 stateless)",
+    tags=["mcp"],
+)
+async def mcp_endpoint(
+    request: Request[Any, Any, Any],
+    mcp_handler: NamedDependency[GatewayMcpServer],
+    sessions: NamedDependency[SessionCodec],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    try:
+        return await _serve(request, mcp_handler, sessions, settings)
+    except _Answer as answer:
+        return answer.response
+
+
+async def _serve(
+    request: Request[Any, Any, Any], mcp_server: GatewayMcpServer, sessions: SessionCodec, settings: Settings
+) -> Response[Any]:
+    headers = request.headers
+    if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
+        raise _Answer(_plain(403, "Forbidden: origin not allowed"))
+    if request.method != "POST":
+        # No server-initiated stream and no client-ended sessions (both optional in the handshake era;
+        # GET/DELETE are 405 in the 2026-07-28 era).
+        raise _Answer(_plain(405, "Method Not Allowed", {"Allow": "POST"}))
+    modern_header = headers.get("mcp-protocol-version") in MODERN_VERSIONS
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != _JSON:
+        raise _Answer(_plain(400 if modern_header else 415, "Content-Type must be application/json"))
+    accept = headers.get("accept", "")
+    if not (_JSON in accept or "*/*" in accept) or (modern_header and _SSE not in accept and "*/*" not in accept):
+        raise _Answer(_plain(406, "Accept must include application/json and text/event-stream"))
+    body = await request.body()  # bounded by MAX_REQUEST_BODY_BYTES (413 above it)
+    try:
+        message = _decoder.decode(body)
+    except msgspec.DecodeError:
+        raise _fail(None, RpcFailure(PARSE_ERROR, "Parse error: body is not JSON", http_status=400)) from None
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        kind = "batches are not supported" if isinstance(message, list) else "not a JSON-RPC 2.0 message"
+        raise _fail(None, RpcFailure(INVALID_REQUEST, f"Invalid Request: {kind}", http_status=400))
+    params = message.get("params")
+    body_meta = params.get("_meta") if isinstance(params, dict) else None
+    if modern_header or (isinstance(body_meta, dict) and META_PROTOCOL_VERSION in body_meta):
+        return await _modern(request, message, mcp_server)
+    return await _handshake(request, message, mcp_server, sessions)
+
+
+async def _modern(request: Request[Any, Any, Any], message: dict[str, Any], server: GatewayMcpServer) -> Response[Any]:
+    """The 2026-07-28 validation ladder, in the SDK's order; the first failing rung answers."""
+    method, request_id = message.get("method"), message.get("id")
+    if "id" not in message:  # a notification
+        version = request.headers.get("mcp-protocol-version")
+        if not isinstance(method, str) or (version is not None and version not in MODERN_VERSIONS + HANDSHAKE_VERSIONS):
+            code = INVALID_REQUEST if not isinstance(method, str) else UNSUPPORTED_PROTOCOL_VERSION
+            raise _fail(None, RpcFailure(code, "Invalid notification", http_status=400))
+        return Response(b"", status_code=202)
+    if not isinstance(method, str) or not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
+        raise _fail(None, RpcFailure(INVALID_REQUEST, "Invalid Request: needs method and id", http_status=400))
+    for name in _ROUTING_HEADERS:
+        if len(request.headers.getall(name, [])) > 1:
+            raise _fail(request_id, RpcFailure(HEADER_MISMATCH, f"{name} sent more than once", http_status=400))
+    params = message.get("params", {})
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    if (
+        not isinstance(params, dict)
+        or not isinstance(meta, dict)
+        or not {META_PROTOCOL_VERSION, "io.modelcontextprotocol/clientCapabilities"} <= meta.keys()
+    ):
+        failure = RpcFailure(
+            INVALID_PARAMS, "params._meta must carry protocolVersion and clientCapabilities", http_status=400
+        )
+        raise _fail(request_id, failure)
+    version = meta[META_PROTOCOL_VERSION]
+    mismatch = _header_mismatch(request, method, params, version)
+    if mismatch:
+        raise _fail(request_id, RpcFailure(HEADER_MISMATCH, mismatch, http_status=400))
+    if not isinstance(version, str):
+        raise _fail(request_id, RpcFailure(INVALID_PARAMS, "protocolVersion must be a string", http_status=400))
+    if version not in MODERN_VERSIONS:
+        data = {"supported": list(MODERN_VERSIONS), "requested": version}
+        failure = RpcFailure(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data, http_status=400)
+        raise _fail(request_id, failure)
+    return await _dispatch(server, method, params, request_id, "modern")
+
+
+def _header_mismatch(request: Request[Any, Any, Any], method: str, params: dict[str, Any], version: Any) -> str | None:
+    headers = request.headers
+    if headers.get("mcp-protocol-version") != version:
+        return "MCP-Protocol-Version header is missing or differs from params._meta"
+    if headers.get("mcp-method") != method:
+        return "Mcp-Method header is missing or differs from the method"
+    key = NAME_BEARING_METHODS.get(method)
+    if key is not None:
+        sent = headers.get("mcp-name")
+        if sent is None or decode_header_value(sent) != params.get(key):
+            return f"Mcp-Name header is missing or differs from params.{key}"
+    return None
+
+
+async def _handshake(
+    request: Request[Any, Any, Any], message: dict[str, Any], server: GatewayMcpServer, sessions: SessionCodec
+) -> Response[Any]:
+    method, request_id = message.get("method"), message.get("id")
+    if not isinstance(method, str):
+        if "result" in message or "error" in message:
+            return Response(b"", status_code=202)  # a response to a server request: nothing is waiting for it
+        raise _fail(None, RpcFailure(INVALID_REQUEST, "Invalid Request: no method", http_status=400))
+    params = message.get("params") or {}
+    if not isinstance(params, dict):
+        raise _fail(request_id, RpcFailure(INVALID_PARAMS, "params must be an object", http_status=400))
+    if method == "initialize":
+        result = server.initialize(params.get("protocolVersion"))
+        client, capabilities = params.get("clientInfo"), params.get("capabilities")
+        name = str(client.get("name", "")) if isinstance(client, dict) else ""
+        session_id = sessions.issue(
+            result["protocolVersion"], capabilities if isinstance(capabilities, dict) else {}, name
+        )
+        body = {"jsonrpc": "2.0", "id": request_id, "result": result}
+        return Response(body, media_type=_JSON, headers={"Mcp-Session-Id": session_id})
+    sent_session = request.headers.get("mcp-session-id")
+    if sent_session is None:
+        raise _fail(request_id, RpcFailure(INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id", http_status=400))
+    state = sessions.open(sent_session)
+    if state is None:
+        raise _fail(request_id, RpcFailure(INVALID_REQUEST, "Session not found", http_status=404))
+    version = request.headers.get("mcp-protocol-version")
+    if version is not None and version != state.protocol_version:
+        failure = RpcFailure(
+            INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version}", http_status=400
+        )
+        raise _fail(request_id, failure)
+    if "id" not in message:
+        return Response(b"", status_code=202)
+    return await _dispatch(server, method, params, request_id, "handshake")
+
+
+async def _dispatch(
+    server: GatewayMcpServer, method: str, params: dict[str, Any], request_id: Any, era: str
+) -> Response[Any]:
+    try:
+        result = await server.handle(method, params, "modern" if era == "modern" else "handshake")
+    except RpcFailure as failure:
+        return _rpc_error(request_id, failure)
+    except Exception:
+        import logging
+
+        logging.getLogger("mcp_gateway").exception("internal error in %s", method)
+        return _rpc_error(request_id, RpcFailure(INTERNAL_ERROR, "Internal error"))
+    return Response({"jsonrpc": "2.0", "id": request_id, "result": result}, media_type=_JSON)

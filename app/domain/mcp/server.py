@@ -1,0 +1,140 @@
+"""GatewayMcpServer: the MCP methods the gateway answers, over the aggregated catalog.
+
+Transport rules (eras, headers, sessions, status codes) live in the HTTP controller; this class
+turns one validated request into a result or an :class:`RpcFailure`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Literal
+
+from app import __version__
+from app.adapters.mcp_client.protocol import HANDSHAKE_VERSIONS, META_SERVER_INFO, MODERN_VERSIONS
+from app.domain.catalog import ToolCatalog
+from app.domain.invocation import ToolRouter
+from app.domain.mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, RpcFailure
+from app.errors import BackendRpcError, GatewayError, InvalidRequest, ToolNotFound
+
+__all__ = ("SERVER_INFO", "Era", "GatewayMcpServer")
+
+Era = Literal["modern", "handshake"]
+SERVER_INFO = {"name": "mcp-gateway", "title": "MCP Gateway", "version": __version__}
+_INSTRUCTIONS = (
+    "Tools of every backend MCP server behind this gateway. A tool offered by several servers runs on all of "
+    "them and returns their results keyed by server; broadcast__<tool> and broadcast__by_tag__<tag> do so explicitly."
+)
+
+
+class GatewayMcpServer:
+    """Answers ``ping``, ``tools/list``, ``tools/call`` (and the handshake / discovery results)."""
+
+    __slots__ = ("_catalog", "_page_size", "_router", "_ttl_ms")
+
+    def __init__(self, catalog: ToolCatalog, router: ToolRouter, *, page_size: int = 100, ttl_ms: int = 0) -> None:
+        self._catalog = catalog
+        self._router = router
+        self._page_size = page_size
+        self._ttl_ms = ttl_ms
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        return {"tools": {"listChanged": False}}
+
+    def initialize(self, requested: Any) -> dict[str, Any]:
+        """The ``initialize`` result: the client's version if the gateway speaks it, else its newest."""
+        version = requested if requested in HANDSHAKE_VERSIONS else HANDSHAKE_VERSIONS[-1]
+        return {
+            "protocolVersion": version,
+            "capabilities": self.capabilities,
+            "serverInfo": SERVER_INFO,
+            "instructions": _INSTRUCTIONS,
+        }
+
+    def discover(self) -> dict[str, Any]:
+        """The 2026-07-28 ``server/discover`` result."""
+        return {
+            "supportedVersions": list(MODERN_VERSIONS),
+            "capabilities": self.capabilities,
+            "instructions": _INSTRUCTIONS,
+            "ttlMs": self._ttl_ms,
+            "cacheScope": "public",
+        }
+
+    async def handle(self, method: str, params: dict[str, Any], era: Era) -> dict[str, Any]:
+        """Run ``method``; modern results get ``resultType`` and the gateway's ``serverInfo``.
+
+        Raises:
+            RpcFailure: unknown method, unknown tool, bad cursor or arguments.
+        """
+        if method == "ping":
+            result: dict[str, Any] = {}
+        elif method == "tools/list":
+            result = await self._list_tools(params, era)
+        elif method == "tools/call":
+            result = await self._call_tool(params, era)
+        elif method == "server/discover" and era == "modern":
+            result = self.discover()
+        else:
+            raise RpcFailure(
+                METHOD_NOT_FOUND, f"Method not found: {method}", http_status=404 if era == "modern" else 200
+            )
+        if era == "modern":
+            result.setdefault("resultType", "complete")
+            result["_meta"] = {**(result.get("_meta") or {}), META_SERVER_INFO: SERVER_INFO}
+        return result
+
+    async def _list_tools(self, params: dict[str, Any], era: Era) -> dict[str, Any]:
+        tools = (await self._catalog.view()).tools()
+        start = _offset(params.get("cursor"), era)
+        page = tools[start : start + self._page_size]
+        result: dict[str, Any] = {"tools": page}
+        if start + self._page_size < len(tools):
+            result["nextCursor"] = _cursor(start + self._page_size)
+        if era == "modern":
+            result.update({"ttlMs": self._ttl_ms, "cacheScope": "public"})
+        return result
+
+    async def _call_tool(self, params: dict[str, Any], era: Era) -> dict[str, Any]:
+        name, arguments = params.get("name"), params.get("arguments")
+        if not isinstance(name, str) or not name:
+            raise _invalid("tools/call needs params.name (a string)", era)
+        if arguments is not None and not isinstance(arguments, dict):
+            raise _invalid("tools/call params.arguments must be an object", era)
+        try:
+            return await self._router.call(name, arguments)
+        except ToolNotFound:
+            raise _invalid(f"Unknown tool: {name}", era) from None
+        except InvalidRequest as exc:
+            raise _invalid(exc.message, era) from None
+        except BackendRpcError as exc:
+            if exc.rpc_code == INVALID_PARAMS:
+                raise _invalid(exc.message, era) from None
+            return _tool_failure(exc.message)
+        except GatewayError as exc:  # unreachable, timed out, credential missing: the tool failed, say why
+            return _tool_failure(exc.message)
+
+
+def _tool_failure(message: str) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": message}], "isError": True}
+
+
+def _invalid(message: str, era: Era) -> RpcFailure:
+    return RpcFailure(INVALID_PARAMS, message, http_status=400 if era == "modern" else 200)
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode("ascii")
+
+
+def _offset(cursor: Any, era: Era) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(str(cursor).encode("ascii")).decode("ascii").partition(":")
+        offset = int(value)
+    except (ValueError, UnicodeError):
+        raise _invalid("invalid cursor", era) from None
+    if kind != "offset" or offset < 0:
+        raise _invalid("invalid cursor", era)
+    return offset

@@ -1,0 +1,344 @@
+"""``/mcp`` with the official MCP SDK client (both eras) and raw HTTP for every validation rule."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+
+from app.asgi import create_app
+from app.settings import Settings
+from tests.mcp_backends import Backend
+from tests.servers import serve_asgi
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+ACCEPT = "application/json, text/event-stream"
+MODERN = "2026-07-28"
+META = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+
+
+@pytest.fixture
+def running_gateway(
+    make_settings: Callable[..., Settings],
+    write_servers_file: Callable[[dict[str, Any]], Path],
+    backends: Callable[..., Backend],
+) -> Callable[..., Any]:
+    """``async with running_gateway(**settings) as url`` — a real HTTP gateway over two backends (a, b)."""
+
+    @asynccontextmanager
+    async def run(**settings: Any) -> AsyncIterator[str]:
+        def triple(x: int) -> int:
+            return 3 * x
+
+        servers = {
+            "a": {"url": backends("a", extra_tools={"triple": triple}).url},
+            "b": {"url": backends("b", kind="legacy").url},
+        }
+        app = create_app(make_settings(mcp_servers_file=str(write_servers_file({"servers": servers})), **settings))
+        with serve_asgi(app) as base:
+            yield f"{base}/mcp"
+
+    return run
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_the_official_sdk_client_lists_and_calls_tools(running_gateway: Callable[..., Any], mode: str) -> None:
+    async with running_gateway() as url, Client(url, mode=mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert {"echo", "search_logs", "triple", "broadcast__search_logs"} <= tools.keys()
+        assert tools["search_logs"].annotations is not None
+        assert tools["search_logs"].annotations.read_only_hint is True
+        single = await client.call_tool("triple", {"x": 14})
+        assert single.content[0].text == "42"
+        assert not single.is_error
+        shared = await client.call_tool("search_logs", {"query": "boom"})
+        assert shared.content[0].text == "Successfully executed 'search_logs' on 2/2 servers"
+        assert set(shared.structured_content["results"]) == {"a", "b"}
+        failed = await client.call_tool("fail", {"message": "broken"})
+        assert failed.is_error
+
+
+async def post(url: str, body: Any, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    sent = {"content-type": "application/json", "accept": ACCEPT, **(headers or {})}
+    async with httpx.AsyncClient(timeout=30) as http:
+        if isinstance(body, bytes):
+            return await http.post(url, content=body, headers=sent, **kwargs)
+        return await http.post(url, json=body, headers=sent, **kwargs)
+
+
+def rpc(method: str, params: dict[str, Any] | None = None, request_id: int | None = 1) -> dict[str, Any]:
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if request_id is not None:
+        message["id"] = request_id
+    if params is not None:
+        message["params"] = params
+    return message
+
+
+async def initialize(url: str, version: str = "2025-11-25") -> str:
+    response = await post(
+        url,
+        rpc(
+            "initialize", {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+        ),
+    )
+    assert response.status_code == 200
+    return response.headers["mcp-session-id"]
+
+
+# --- handshake era -----------------------------------------------------------------------------
+
+
+async def test_initialize_negotiates_and_issues_a_session(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway() as url:
+        old = await post(url, rpc("initialize", {"protocolVersion": "2025-03-26", "capabilities": {}}))
+        future = await post(url, rpc("initialize", {"protocolVersion": "2030-01-01", "capabilities": {}}))
+    assert old.json()["result"]["protocolVersion"] == "2025-03-26"
+    assert future.json()["result"]["protocolVersion"] == "2025-11-25"
+    session = old.headers["mcp-session-id"]
+    assert all(0x21 <= ord(ch) <= 0x7E for ch in session)
+    assert old.json()["result"]["serverInfo"]["name"] == "mcp-gateway"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({}, 400, -32600),  # no session id
+        ({"mcp-session-id": "forged.value"}, 404, -32600),
+        ({"mcp-protocol-version": "2025-06-18"}, 400, -32600),  # differs from the session's version
+    ],
+)
+async def test_session_rules(
+    running_gateway: Callable[..., Any], headers: dict[str, str], status: int, code: int
+) -> None:
+    async with running_gateway() as url:
+        session = await initialize(url)
+        sent = {"mcp-session-id": session, **headers} if "mcp-session-id" not in headers and headers else headers
+        response = await post(url, rpc("tools/list"), sent)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+async def test_a_session_works_on_another_replica_with_the_same_secret(
+    running_gateway: Callable[..., Any],
+) -> None:
+    async with (
+        running_gateway(mcp_session_secret="shared-secret") as first,
+        running_gateway(mcp_session_secret="shared-secret") as second,
+    ):
+        session = await initialize(first)
+        headers = {"mcp-session-id": session, "mcp-protocol-version": "2025-11-25"}
+        elsewhere = await post(second, rpc("tools/list"), headers)
+    async with running_gateway(mcp_session_secret="other-secret") as third:
+        foreign = await post(third, rpc("tools/list"), headers)
+    assert elsewhere.status_code == 200
+    assert "echo" in {t["name"] for t in elsewhere.json()["result"]["tools"]}
+    assert foreign.status_code == 404
+
+
+async def test_handshake_notifications_and_responses_get_202(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway() as url:
+        session = await initialize(url)
+        note = await post(url, rpc("notifications/initialized", request_id=None), {"mcp-session-id": session})
+        answer = await post(url, {"jsonrpc": "2.0", "id": 9, "result": {}}, {"mcp-session-id": session})
+    assert (note.status_code, note.content) == (202, b"")
+    assert answer.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (rpc("ping"), {"content-type": "text/plain"}, 415),
+        (rpc("ping"), {"accept": "text/html"}, 406),
+        (rpc("ping"), {"origin": "https://evil.example"}, 403),
+    ],
+)
+async def test_http_level_rejections(
+    running_gateway: Callable[..., Any], body: dict[str, Any], headers: dict[str, str], status: int
+) -> None:
+    async with running_gateway() as url:
+        response = await post(url, body, headers)
+    assert response.status_code == status
+
+
+async def test_allowed_origins_and_loopback_origins_pass(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway(mcp_allowed_origins="https://app.example") as url:
+        listed = await post(
+            url,
+            rpc("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}}),
+            {"origin": "https://app.example"},
+        )
+        loopback = await post(
+            url,
+            rpc("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}}),
+            {"origin": "http://localhost:6274"},
+        )
+    assert (listed.status_code, loopback.status_code) == (200, 200)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"), [(b"{not json", -32700), (b"[1, 2]", -32600), (b'{"jsonrpc": "1.0"}', -32600)]
+)
+async def test_malformed_bodies(running_gateway: Callable[..., Any], body: bytes, code: int) -> None:
+    async with running_gateway() as url:
+        response = await post(url, body)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert response.json()["id"] is None
+
+
+async def test_get_and_delete_are_405(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway() as url, httpx.AsyncClient() as http:
+        for method in ("GET", "DELETE"):
+            response = await http.request(method, url, headers={"accept": "text/event-stream"})
+            assert response.status_code == 405
+            assert response.headers["allow"] == "POST"
+
+
+async def test_body_over_the_limit_is_413(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway(max_request_body_bytes=1000) as url:
+        response = await post(url, rpc("tools/call", {"name": "echo", "arguments": {"text": "x" * 5000}}))
+    assert response.status_code == 413
+
+
+async def test_unknown_method_and_tool_in_the_handshake_era(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway() as url:
+        session = {"mcp-session-id": await initialize(url)}
+        unknown = await post(url, rpc("resources/unknown"), session)
+        tool = await post(url, rpc("tools/call", {"name": "nope", "arguments": {}}), session)
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (200, -32601)
+    assert (tool.status_code, tool.json()["error"]["code"]) == (200, -32602)
+
+
+# --- 2026-07-28 ---------------------------------------------------------------------------------
+
+
+def modern(method: str, params: dict[str, Any] | None = None, name: str | None = None, **extra: str) -> dict[str, str]:
+    headers = {"mcp-protocol-version": MODERN, "mcp-method": method}
+    if name is not None:
+        headers["mcp-name"] = name
+    headers.update(extra)
+    return headers
+
+
+def modern_body(method: str, params: dict[str, Any] | None = None, request_id: int | None = 1) -> dict[str, Any]:
+    return rpc(method, {**(params or {}), "_meta": META}, request_id)
+
+
+async def test_server_discover(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway() as url:
+        response = await post(url, modern_body("server/discover"), modern("server/discover"))
+    result = response.json()["result"]
+    assert response.status_code == 200
+    assert result["supportedVersions"] == [MODERN]
+    assert result["resultType"] == "complete"
+    assert {"ttlMs", "cacheScope", "capabilities"} <= result.keys()
+    assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "mcp-gateway"
+
+
+async def test_modern_tools_list_is_paginated_deterministically_with_cache_hints(
+    running_gateway: Callable[..., Any],
+) -> None:
+    async with running_gateway() as url:
+        pages, cursor = [], None
+        for _ in range(20):
+            params = {"cursor": cursor} if cursor else {}
+            result = (await post(url, modern_body("tools/list", params), modern("tools/list"))).json()["result"]
+            pages.append([t["name"] for t in result["tools"]])
+            assert {"ttlMs", "cacheScope", "resultType"} <= result.keys()
+            cursor = result.get("nextCursor")
+            if not cursor:
+                break
+    names = [name for page in pages for name in page]
+    assert names == sorted(names)
+    assert len(names) == len(set(names))
+    assert "search_logs" in names
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "code"),
+    [
+        (modern_body("tools/list", {"cursor": "bm90LWEtY3Vyc29y"}), modern("tools/list"), 400, -32602),
+        (rpc("tools/list", {}), modern("tools/list"), 400, -32602),  # no _meta
+        (
+            rpc("tools/list", {"_meta": {"io.modelcontextprotocol/protocolVersion": MODERN}}),
+            modern("tools/list"),
+            400,
+            -32602,
+        ),
+        (modern_body("tools/list"), {"mcp-protocol-version": MODERN, "mcp-method": "tools/call"}, 400, -32020),
+        (modern_body("tools/list"), {"mcp-method": "tools/list"}, 400, -32020),  # version only in the body
+        (
+            modern_body("tools/call", {"name": "echo", "arguments": {"text": "x"}}),
+            modern("tools/call", name="search_logs"),
+            400,
+            -32020,
+        ),
+        (
+            modern_body("tools/call", {"name": "echo", "arguments": {"text": "x"}}),
+            modern("tools/call"),
+            400,
+            -32020,
+        ),  # no Mcp-Name
+        (modern_body("tools/call", {"name": "nope", "arguments": {}}), modern("tools/call", name="nope"), 400, -32602),
+        (modern_body("prompts/unknown"), modern("prompts/unknown"), 404, -32601),
+    ],
+)
+async def test_modern_validation_ladder(
+    running_gateway: Callable[..., Any], body: dict[str, Any], headers: dict[str, str], status: int, code: int
+) -> None:
+    async with running_gateway() as url:
+        response = await post(url, body, headers)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+
+
+async def test_unsupported_modern_version_names_the_supported_ones(running_gateway: Callable[..., Any]) -> None:
+    body = rpc("tools/list", {"_meta": {**META, "io.modelcontextprotocol/protocolVersion": "2099-01-01"}})
+    async with running_gateway() as url:
+        response = await post(url, body, {"mcp-protocol-version": "2099-01-01", "mcp-method": "tools/list"})
+    error = response.json()["error"]
+    assert response.status_code == 400
+    assert error["code"] == -32022
+    assert error["data"] == {"supported": [MODERN], "requested": "2099-01-01"}
+
+
+async def test_modern_duplicate_routing_header_is_refused(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway() as url, httpx.AsyncClient() as http:
+        headers = [
+            ("content-type", "application/json"),
+            ("accept", ACCEPT),
+            ("mcp-protocol-version", MODERN),
+            ("mcp-protocol-version", MODERN),
+            ("mcp-method", "tools/list"),
+        ]
+        response = await http.post(url, content=json.dumps(modern_body("tools/list")), headers=headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, -32020)
+
+
+async def test_modern_notification_is_202_and_call_works_with_an_encoded_name(
+    running_gateway: Callable[..., Any],
+) -> None:
+    encoded = "=?base64?" + base64.b64encode(b"echo").decode() + "?="
+    async with running_gateway() as url:
+        note = await post(
+            url, modern_body("notifications/initialized", request_id=None), modern("notifications/initialized")
+        )
+        call = await post(
+            url,
+            modern_body("tools/call", {"name": "echo", "arguments": {"text": "hi"}}),
+            modern("tools/call", name=encoded),
+        )
+    assert note.status_code == 202
+    assert call.status_code == 200, call.text
+    result = call.json()["result"]
+    assert result["resultType"] == "complete"
+    assert result["content"][0]["text"] == "Successfully executed 'echo' on 2/2 servers"
