@@ -6,7 +6,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,3 +39,48 @@ def cli(tmp_path: Path, gateway_env: dict[str, str]) -> Callable[..., subprocess
         return result
 
     return run
+
+
+def wait_for_health(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until ``base``/health answers 200; fail with the process log if it dies or takes too long."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"gateway did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def serve_gateway(tmp_path: Path, gateway_env: dict[str, str]) -> Iterator[Callable[..., str]]:
+    """Start ``mcp-gateway serve`` (extra arguments allowed) in ``tmp_path``; returns its base URL."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> str:
+        port = free_port()
+        log_path = tmp_path / f"serve-{port}.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [GATEWAY, "serve", "--port", str(port), *args],
+                cwd=tmp_path,
+                env=gateway_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        base = f"http://127.0.0.1:{port}"
+        wait_for_health(base, process, log_path)
+        return base
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)

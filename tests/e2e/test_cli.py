@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import GATEWAY, free_port
+from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -111,31 +110,8 @@ def test_postgres_needs_db_upgrade_before_use(
 
 
 @pytest.fixture
-def running_gateway(tmp_path: Path, gateway_env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [GATEWAY, "serve", "--port", str(port)], cwd=tmp_path, env=gateway_env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gateway did not start:\n{(tmp_path / 'serve.log').read_text()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        # uvicorn shuts down gracefully, then re-raises SIGTERM so supervisors see the real cause.
-        assert process.wait(timeout=30) in {0, -15}
-        log.close()
-        assert "Finished server process" in (tmp_path / "serve.log").read_text()
+def running_gateway(serve_gateway: Callable[..., str]) -> str:
+    return serve_gateway()
 
 
 def test_serve_answers_health_index_config_and_servers(running_gateway: str) -> None:
@@ -153,45 +129,21 @@ def test_serve_refuses_to_start_on_a_bad_servers_file(cli: Cli, servers_file: Pa
     assert "server 'a': url must be an absolute http(s) URL" in result.stderr
 
 
-def test_serve_demo_shows_list_invoke_and_broadcast(tmp_path: Path, gateway_env: dict[str, str]) -> None:
+def test_serve_demo_shows_list_invoke_and_broadcast(tmp_path: Path, serve_gateway: Callable[..., str]) -> None:
     (tmp_path / "mcp_servers.yaml").write_text((Path(__file__).parents[2] / "mcp_servers.yaml").read_text())
-    port = free_port()
-    log = (tmp_path / "demo.log").open("w")
-    process = subprocess.Popen(
-        [GATEWAY, "serve", "--demo", "--port", str(port)],
-        cwd=tmp_path,
-        env=gateway_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail((tmp_path / "demo.log").read_text())
-            time.sleep(0.1)
-        tools = {t["name"] for t in httpx.get(f"{base}/tools", timeout=10).json()["tools"]}
-        assert {"search_logs", "broadcast__search_logs", "broadcast__by_tag__logging"} <= tools
-        one = httpx.post(
-            f"{base}/mcp/invoke",
-            params={"mcp_server": "demo-logs-eu"},
-            json={"tool_name": "search_logs", "parameters": {"query": "timeout"}},
-            timeout=10,
-        ).json()
-        assert one["success"] is True  # the EU cluster demands the bearer token the gateway injects
-        both = httpx.post(
-            f"{base}/mcp/invoke-broadcast",
-            json={"tool_name": "search_logs", "parameters": {"query": "campaign"}},
-            timeout=10,
-        ).json()
-        assert (both["successful"], both["failed"]) == (2, 0)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    base = serve_gateway("--demo")
+    tools = {t["name"] for t in httpx.get(f"{base}/tools", timeout=10).json()["tools"]}
+    assert {"search_logs", "broadcast__search_logs", "broadcast__by_tag__logging"} <= tools
+    one = httpx.post(
+        f"{base}/mcp/invoke",
+        params={"mcp_server": "demo-logs-eu"},
+        json={"tool_name": "search_logs", "parameters": {"query": "timeout"}},
+        timeout=10,
+    ).json()
+    assert one["success"] is True  # the EU cluster demands the bearer token the gateway injects
+    both = httpx.post(
+        f"{base}/mcp/invoke-broadcast",
+        json={"tool_name": "search_logs", "parameters": {"query": "campaign"}},
+        timeout=10,
+    ).json()
+    assert (both["successful"], both["failed"]) == (2, 0)
