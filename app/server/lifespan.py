@@ -91,6 +91,8 @@ async def gateway_services(
             await catalog.stop()
             await directory.stop()
             await pool.aclose()
+            # The engine is ours (created from settings), so close its pooled connections here.
+            await engine.dispose()
 
 
 def _from_state(field: str) -> Provide:
