@@ -94,6 +94,22 @@ def build_server(name: str, extra_tools: dict[str, Callable[..., Any]] | None = 
         await ctx.session.send_tool_list_changed()  # handshake-era sessions
         return "added"
 
+    @server.resource(f"logs://{name}/recent", description=f"Recent log lines of {name}.")
+    def recent_logs() -> str:
+        return f"recent lines of {name}"
+
+    @server.resource(f"logs://{name}/item/{{item_id}}", description="One log line by id.")
+    def log_item(item_id: str) -> str:
+        return f"line {item_id} of {name}"
+
+    @server.resource("config://shared", description="A URI every backend offers (clash rule test).")
+    def shared_config() -> str:
+        return f"config of {name}"
+
+    @server.prompt(description="Ask for a summary of a topic.")
+    def summarize(topic: str) -> str:
+        return f"Summarize {topic} using {name}'s logs."
+
     for tool_name, function in (extra_tools or {}).items():
         server.add_tool(function, name=tool_name)
     return server

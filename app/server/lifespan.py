@@ -80,7 +80,9 @@ async def gateway_services(
             invoker=invoker,
             broadcaster=broadcaster,
             router=router,
-            mcp_handler=GatewayMcpServer(catalog, router, ttl_ms=int(settings.catalog_ttl_seconds * 1000)),
+            mcp_handler=GatewayMcpServer(
+                catalog, router, directory, pool, ttl_ms=int(settings.catalog_ttl_seconds * 1000)
+            ),
         )
         app.state.services = services
         directory.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.adapters.mcp_client.client import BackendClient, BackendTarget, CallResult, ToolsPage
+from app.adapters.mcp_client.client import BackendClient, BackendTarget, CallResult
 from app.adapters.mcp_client.jsonrpc import Message
 from app.adapters.mcp_client.session_base import CredentialsProvider, NotificationHandler
 
@@ -13,5 +13,4 @@ __all__ = (
     "CredentialsProvider",
     "Message",
     "NotificationHandler",
-    "ToolsPage",
 )

@@ -16,7 +16,7 @@ from app.adapters.mcp_client.session_base import CredentialsProvider, Notificati
 from app.adapters.mcp_client.streamable import StreamableHttpSession
 from app.errors import BackendProtocolError
 
-__all__ = ("BackendClient", "BackendTarget", "CallResult", "ToolsPage")
+__all__ = ("BackendClient", "BackendTarget", "CallResult")
 
 logger = logging.getLogger("mcp_gateway.backend")
 _tracer = trace.get_tracer("mcp_gateway.backend")
@@ -33,11 +33,22 @@ class BackendTarget(msgspec.Struct, frozen=True, kw_only=True):
     timeout: float = 30.0
 
 
-class ToolsPage(msgspec.Struct):
-    """One ``tools/list`` page; tools stay plain dicts so every field a backend sends is preserved."""
+class _Page(msgspec.Struct):
+    """One page of a list method; items stay plain dicts so every field a backend sends is preserved."""
 
-    tools: list[dict[str, Any]]
     nextCursor: str | None = None  # noqa: N815 - the wire name
+    tools: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    resources: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    resourceTemplates: list[dict[str, Any]] = msgspec.field(default_factory=list)  # noqa: N815
+    prompts: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+_LIST_KEYS = {
+    "tools/list": "tools",
+    "resources/list": "resources",
+    "resources/templates/list": "resourceTemplates",
+    "prompts/list": "prompts",
+}
 
 
 class CallResult(msgspec.Struct, omit_defaults=True):
@@ -99,19 +110,25 @@ class BackendClient:
 
         Tools with invalid ``x-mcp-header`` annotations are dropped (and logged), as the spec requires.
         """
-        tools: list[dict[str, Any]] = []
+        return self._checked(await self.list_all("tools/list"))
+
+    async def list_all(self, method: str) -> list[dict[str, Any]]:
+        """Every item of a list method (``tools/list``, ``resources/list``, ``resources/templates/list``,
+        ``prompts/list``), following ``nextCursor`` across pages."""
+        key = _LIST_KEYS[method]
+        items: list[dict[str, Any]] = []
         cursor: str | None = None
         seen: set[str] = set()
         for _ in range(_MAX_PAGES):
-            page = self._decode(await self.request("tools/list", {"cursor": cursor} if cursor else None), ToolsPage)
-            tools.extend(self._checked(page.tools))
+            page = self._decode(await self.request(method, {"cursor": cursor} if cursor else None), _Page)
+            items.extend(getattr(page, key))
             cursor = page.nextCursor
             if not cursor:
-                return tools
+                return items
             if cursor in seen:
-                raise BackendProtocolError(self.target.name, f"tools/list repeated cursor {cursor!r}")
+                raise BackendProtocolError(self.target.name, f"{method} repeated cursor {cursor!r}")
             seen.add(cursor)
-        raise BackendProtocolError(self.target.name, f"tools/list did not end within {_MAX_PAGES} pages")
+        raise BackendProtocolError(self.target.name, f"{method} did not end within {_MAX_PAGES} pages")
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None

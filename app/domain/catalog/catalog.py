@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +20,10 @@ import msgspec
 from app.adapters.mcp_client import Message
 from app.domain.backends import BackendPool
 from app.domain.catalog.aggregate import Catalog, aggregate
+from app.domain.catalog.content import ContentCatalog, aggregate_content
 from app.domain.registry.directory import ServerDirectory
 from app.domain.registry.service import RegisteredServer
-from app.errors import GatewayError
+from app.errors import BackendRpcError, GatewayError
 
 __all__ = ("ServerStatus", "ServerTools", "ToolCatalog")
 
@@ -32,12 +33,26 @@ logger = logging.getLogger("mcp_gateway.catalog")
 class ServerTools:
     """What the catalog knows about one server's tools, and how fresh that is."""
 
-    __slots__ = ("error", "fetched_at", "refreshed_at", "server", "tools", "waited")
+    __slots__ = (
+        "error",
+        "fetched_at",
+        "prompts",
+        "refreshed_at",
+        "resources",
+        "server",
+        "templates",
+        "tools",
+        "waited",
+    )
 
     def __init__(self, server: str) -> None:
         self.server = server
         self.tools: list[dict[str, Any]] | None = None
         """The last successful ``tools/list`` (``None`` until one succeeded)."""
+        self.resources: list[dict[str, Any]] = []
+        self.templates: list[dict[str, Any]] = []
+        self.prompts: list[dict[str, Any]] = []
+        """Resources, resource templates and prompts (empty when the server offers none)."""
         self.fetched_at: float | None = None
         """Monotonic time of the last successful fetch."""
         self.refreshed_at: datetime | None = None
@@ -129,6 +144,15 @@ class ToolCatalog:
             await asyncio.wait(waiting, timeout=self._first_fetch_wait)
         return {server.name: self._entries[server.name] for server in chosen}
 
+    async def content(self) -> ContentCatalog:
+        """Resources, templates and prompts of every enabled server, merged (see ``catalog.content``)."""
+        entries = await self.server_tools()
+        listings = {
+            name: {"resources": e.resources, "templates": e.templates, "prompts": e.prompts}
+            for name, e in entries.items()
+        }
+        return aggregate_content(listings)
+
     async def view(self, servers: Iterable[RegisteredServer] | None = None) -> Catalog:
         """The aggregated catalog (tools grouped by name plus synthesised broadcast tools)."""
         chosen = list(self._directory.enabled() if servers is None else servers)
@@ -182,13 +206,21 @@ class ToolCatalog:
 
     async def _fetch(self, server: RegisteredServer) -> None:
         entry = self._entries.setdefault(server.name, ServerTools(server.name))
+        client = self._pool.client(server)
         try:
-            tools = await self._pool.client(server).list_tools()
+            tools = await client.list_tools()
+            capabilities = client.session.capabilities
+            resources = await _optional(client.list_all("resources/list")) if "resources" in capabilities else []
+            templates = (
+                await _optional(client.list_all("resources/templates/list")) if "resources" in capabilities else []
+            )
+            prompts = await _optional(client.list_all("prompts/list")) if "prompts" in capabilities else []
         except GatewayError as exc:
             entry.error = exc.message
-            logger.warning("tools/list failed: %s", exc.message)
+            logger.warning("listing failed: %s", exc.message)
         else:
             entry.tools, entry.error, entry.fetched_at = tools, None, time.monotonic()
+            entry.resources, entry.templates, entry.prompts = resources, templates, prompts
         finally:
             entry.refreshed_at = datetime.now(UTC)
             self._refreshing.pop(server.name, None)
@@ -210,3 +242,12 @@ class ToolCatalog:
             running.cancel()
         if server is not None and server.config.enabled and self._task is not None:
             self._refresh_in_background(server)
+
+
+async def _optional(listing: Awaitable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A list a server announced but answers with a JSON-RPC error counts as empty (its tools still count)."""
+    try:
+        return await listing
+    except BackendRpcError as exc:
+        logger.info("ignoring %s", exc.message)
+        return []

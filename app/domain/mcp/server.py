@@ -9,17 +9,27 @@ from __future__ import annotations
 import base64
 from typing import Any, Literal
 
+import msgspec
+
 from app import __version__
 from app.adapters.mcp_client.protocol import HANDSHAKE_VERSIONS, META_SERVER_INFO, MODERN_VERSIONS
+from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import ToolRouter
-from app.domain.mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, RpcFailure
+from app.domain.mcp.errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RpcFailure
+from app.domain.registry.directory import ServerDirectory
 from app.errors import BackendRpcError, GatewayError, InvalidRequest, ToolNotFound
 
 __all__ = ("SERVER_INFO", "Era", "GatewayMcpServer")
 
 Era = Literal["modern", "handshake"]
 SERVER_INFO = {"name": "mcp-gateway", "title": "MCP Gateway", "version": __version__}
+_CONTENT_LISTS = {
+    "resources/list": ("resources", "resources"),
+    "resources/templates/list": ("templates", "resourceTemplates"),
+    "prompts/list": ("prompts", "prompts"),
+}
+"""List method → (attribute of the content catalog, result key)."""
 _INSTRUCTIONS = (
     "Tools of every backend MCP server behind this gateway. A tool offered by several servers runs on all of "
     "them and returns their results keyed by server; broadcast__<tool> and broadcast__by_tag__<tag> do so explicitly."
@@ -29,17 +39,32 @@ _INSTRUCTIONS = (
 class GatewayMcpServer:
     """Answers ``ping``, ``tools/list``, ``tools/call`` (and the handshake / discovery results)."""
 
-    __slots__ = ("_catalog", "_page_size", "_router", "_ttl_ms")
+    __slots__ = ("_catalog", "_directory", "_page_size", "_pool", "_router", "_ttl_ms")
 
-    def __init__(self, catalog: ToolCatalog, router: ToolRouter, *, page_size: int = 100, ttl_ms: int = 0) -> None:
+    def __init__(
+        self,
+        catalog: ToolCatalog,
+        router: ToolRouter,
+        directory: ServerDirectory,
+        pool: BackendPool,
+        *,
+        page_size: int = 100,
+        ttl_ms: int = 0,
+    ) -> None:
         self._catalog = catalog
         self._router = router
+        self._directory = directory
+        self._pool = pool
         self._page_size = page_size
         self._ttl_ms = ttl_ms
 
     @property
     def capabilities(self) -> dict[str, Any]:
-        return {"tools": {"listChanged": False}}
+        return {
+            "tools": {"listChanged": False},
+            "resources": {"subscribe": False, "listChanged": False},
+            "prompts": {"listChanged": False},
+        }
 
     def initialize(self, requested: Any) -> dict[str, Any]:
         """The ``initialize`` result: the client's version if the gateway speaks it, else its newest."""
@@ -73,6 +98,13 @@ class GatewayMcpServer:
             result = await self._list_tools(params, era)
         elif method == "tools/call":
             result = await self._call_tool(params, era)
+        elif method in _CONTENT_LISTS:
+            content = await self._catalog.content()
+            result = self._page(getattr(content, _CONTENT_LISTS[method][0]), _CONTENT_LISTS[method][1], params, era)
+        elif method == "resources/read":
+            result = await self._read_resource(params, era)
+        elif method == "prompts/get":
+            result = await self._get_prompt(params, era)
         elif method == "server/discover" and era == "modern":
             result = self.discover()
         else:
@@ -85,14 +117,51 @@ class GatewayMcpServer:
         return result
 
     async def _list_tools(self, params: dict[str, Any], era: Era) -> dict[str, Any]:
-        tools = (await self._catalog.view()).tools()
+        return self._page((await self._catalog.view()).tools(), "tools", params, era)
+
+    def _page(self, items: list[dict[str, Any]], key: str, params: dict[str, Any], era: Era) -> dict[str, Any]:
         start = _offset(params.get("cursor"), era)
-        page = tools[start : start + self._page_size]
-        result: dict[str, Any] = {"tools": page}
-        if start + self._page_size < len(tools):
+        result: dict[str, Any] = {key: items[start : start + self._page_size]}
+        if start + self._page_size < len(items):
             result["nextCursor"] = _cursor(start + self._page_size)
         if era == "modern":
             result.update({"ttlMs": self._ttl_ms, "cacheScope": "public"})
+        return result
+
+    async def _read_resource(self, params: dict[str, Any], era: Era) -> dict[str, Any]:
+        uri = params.get("uri")
+        if not isinstance(uri, str) or not uri:
+            raise _invalid("resources/read needs params.uri (a string)", era)
+        server = (await self._catalog.content()).server_for_uri(uri)
+        if server is None:
+            raise _invalid(f"Resource not found: {uri}", era)
+        result = await self._forward(server, "resources/read", {"uri": uri}, era)
+        if era == "modern":
+            result.update({"ttlMs": 0, "cacheScope": "private"})
+        return result
+
+    async def _get_prompt(self, params: dict[str, Any], era: Era) -> dict[str, Any]:
+        name = params.get("name")
+        route = (await self._catalog.content()).prompt_routes.get(name) if isinstance(name, str) else None
+        if route is None:
+            raise _invalid(f"Unknown prompt: {name}", era)
+        server, backend_name = route
+        forwarded: dict[str, Any] = {"name": backend_name}
+        if isinstance(params.get("arguments"), dict):
+            forwarded["arguments"] = params["arguments"]
+        return await self._forward(server, "prompts/get", forwarded, era)
+
+    async def _forward(self, server: str, method: str, params: dict[str, Any], era: Era) -> dict[str, Any]:
+        """Send a request to one backend and hand back its result (errors become JSON-RPC errors)."""
+        try:
+            raw = await self._pool.client(self._directory.get_enabled(server)).request(method, params)
+            result: dict[str, Any] = msgspec.json.decode(raw)
+        except BackendRpcError as exc:
+            if exc.rpc_code in {INVALID_PARAMS, -32002}:
+                raise _invalid(exc.message, era) from None
+            raise RpcFailure(INTERNAL_ERROR, exc.message) from None
+        except GatewayError as exc:
+            raise RpcFailure(INTERNAL_ERROR, exc.message) from None
         return result
 
     async def _call_tool(self, params: dict[str, Any], era: Era) -> dict[str, Any]:

@@ -342,3 +342,41 @@ async def test_modern_notification_is_202_and_call_works_with_an_encoded_name(
     result = call.json()["result"]
     assert result["resultType"] == "complete"
     assert result["content"][0]["text"] == "Successfully executed 'echo' on 2/2 servers"
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_resources_and_prompts_of_every_backend_are_reachable(
+    running_gateway: Callable[..., Any], mode: str
+) -> None:
+    async with running_gateway() as url, Client(url, mode=mode) as client:
+        resources = {str(r.uri): r for r in (await client.list_resources()).resources}
+        assert {"logs://a/recent", "logs://b/recent", "config://shared"} <= resources.keys()
+        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+        assert {"logs://a/item/{item_id}", "logs://b/item/{item_id}"} <= templates
+        recent = await client.read_resource("logs://b/recent")
+        assert recent.contents[0].text == "recent lines of b"
+        item = await client.read_resource("logs://b/item/42")
+        assert item.contents[0].text == "line 42 of b"
+        shared = await client.read_resource("config://shared")
+        assert shared.contents[0].text == "config of a"  # the first server by name owns a clashing URI
+        prompts = {p.name for p in (await client.list_prompts()).prompts}
+        assert {"summarize", "b__summarize"} <= prompts
+        first = await client.get_prompt("summarize", {"topic": "outages"})
+        second = await client.get_prompt("b__summarize", {"topic": "outages"})
+        assert "a's logs" in first.messages[0].content.text
+        assert "b's logs" in second.messages[0].content.text
+
+
+async def test_unknown_resource_and_prompt_are_invalid_params(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway() as url:
+        session = {"mcp-session-id": await initialize(url)}
+        resource = await post(url, rpc("resources/read", {"uri": "nothing://here"}), session)
+        prompt = await post(url, rpc("prompts/get", {"name": "nope"}), session)
+        modern_read = await post(
+            url,
+            modern_body("resources/read", {"uri": "nothing://here"}),
+            modern("resources/read", name="nothing://here"),
+        )
+    assert resource.json()["error"]["code"] == -32602
+    assert prompt.json()["error"]["code"] == -32602
+    assert (modern_read.status_code, modern_read.json()["error"]["code"]) == (400, -32602)
