@@ -30,7 +30,10 @@ from mcp.types import ToolAnnotations
 
 from tests.servers import serve_asgi
 
-__all__ = ("Backend", "BackendKind", "Recorded", "start_backend")
+__all__ = ("BASE_TOOLS", "Backend", "BackendKind", "Recorded", "start_backend")
+
+BASE_TOOLS = frozenset({"echo", "search_logs", "sleep", "fail", "add_tool_now", "count_with_progress"})
+"""The tools every test backend offers."""
 
 BackendKind = Literal["dual", "legacy", "stateless", "sse"]
 _HANDSHAKE = {"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
@@ -93,6 +96,13 @@ def build_server(name: str, extra_tools: dict[str, Callable[..., Any]] | None = 
         await ctx.notify_tools_changed()  # 2026-07-28 subscriptions/listen streams
         await ctx.session.send_tool_list_changed()  # handshake-era sessions
         return "added"
+
+    @server.tool(description="Counts to `steps`, reporting progress after each step.")
+    async def count_with_progress(steps: int, ctx: Context) -> str:
+        for step in range(1, steps + 1):
+            await ctx.report_progress(step, steps, f"step {step}")
+            await asyncio.sleep(0.01)
+        return f"counted to {steps}"
 
     @server.resource(f"logs://{name}/recent", description=f"Recent log lines of {name}.")
     def recent_logs() -> str:

@@ -8,12 +8,15 @@ every later request must echo. Answers are JSON (both eras allow it).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, route
 from litestar.di import NamedDependency
+from litestar.response import Stream
 
 from app.adapters.mcp_client.protocol import (
     HANDSHAKE_VERSIONS,
@@ -31,6 +34,7 @@ from app.domain.mcp.errors import (
     PARSE_ERROR,
     UNSUPPORTED_PROTOCOL_VERSION,
 )
+from app.domain.mcp.server import Era
 from app.settings import Settings
 
 __all__ = ("mcp_endpoint",)
@@ -39,6 +43,7 @@ _JSON = "application/json"
 _SSE = "text/event-stream"
 _ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
 _decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
 logger = logging.getLogger("mcp_gateway")
 
 
@@ -75,7 +80,7 @@ async def mcp_endpoint(
     mcp_handler: NamedDependency[GatewayMcpServer],
     sessions: NamedDependency[SessionCodec],
     settings: NamedDependency[Settings],
-) -> Response[Any]:
+) -> Response[Any] | Stream:
     try:
         return await _serve(request, mcp_handler, sessions, settings)
     except _Answer as answer:
@@ -84,7 +89,7 @@ async def mcp_endpoint(
 
 async def _serve(
     request: Request[Any, Any, Any], mcp_server: GatewayMcpServer, sessions: SessionCodec, settings: Settings
-) -> Response[Any]:
+) -> Response[Any] | Stream:
     headers = request.headers
     if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
         raise _Answer(_plain(403, "Forbidden: origin not allowed"))
@@ -114,7 +119,9 @@ async def _serve(
     return await _handshake(request, message, mcp_server, sessions)
 
 
-async def _modern(request: Request[Any, Any, Any], message: dict[str, Any], server: GatewayMcpServer) -> Response[Any]:
+async def _modern(
+    request: Request[Any, Any, Any], message: dict[str, Any], server: GatewayMcpServer
+) -> Response[Any] | Stream:
     """The 2026-07-28 validation ladder, in the SDK's order; the first failing rung answers."""
     method, request_id = message.get("method"), message.get("id")
     if "id" not in message:  # a notification
@@ -149,7 +156,7 @@ async def _modern(request: Request[Any, Any, Any], message: dict[str, Any], serv
         data = {"supported": list(MODERN_VERSIONS), "requested": version}
         failure = RpcFailure(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data, http_status=400)
         raise _fail(request_id, failure)
-    return await _dispatch(server, method, params, request_id, "modern")
+    return await _dispatch(server, method, params, request_id, "modern", request.headers.get("accept", ""))
 
 
 def _header_mismatch(request: Request[Any, Any, Any], method: str, params: dict[str, Any], version: Any) -> str | None:
@@ -168,7 +175,7 @@ def _header_mismatch(request: Request[Any, Any, Any], method: str, params: dict[
 
 async def _handshake(
     request: Request[Any, Any, Any], message: dict[str, Any], server: GatewayMcpServer, sessions: SessionCodec
-) -> Response[Any]:
+) -> Response[Any] | Stream:
     method, request_id = message.get("method"), message.get("id")
     if not isinstance(method, str):
         if "result" in message or "error" in message:
@@ -200,12 +207,15 @@ async def _handshake(
         raise _fail(request_id, failure)
     if "id" not in message:
         return Response(b"", status_code=202)
-    return await _dispatch(server, method, params, request_id, "handshake")
+    return await _dispatch(server, method, params, request_id, "handshake", request.headers.get("accept", ""))
 
 
 async def _dispatch(
-    server: GatewayMcpServer, method: str, params: dict[str, Any], request_id: Any, era: str
-) -> Response[Any]:
+    server: GatewayMcpServer, method: str, params: dict[str, Any], request_id: Any, era: str, accept: str = ""
+) -> Response[Any] | Stream:
+    token = (params.get("_meta") or {}).get("progressToken") if isinstance(params.get("_meta"), dict) else None
+    if method == "tools/call" and token is not None and _SSE in accept:
+        return _streamed_call(server, params, request_id, "modern" if era == "modern" else "handshake", token)
     try:
         result = await server.handle(method, params, "modern" if era == "modern" else "handshake")
     except RpcFailure as failure:
@@ -216,3 +226,39 @@ async def _dispatch(
         logging.getLogger("mcp_gateway").exception("internal error in %s", method)
         return _rpc_error(request_id, RpcFailure(INTERNAL_ERROR, "Internal error"))
     return Response({"jsonrpc": "2.0", "id": request_id, "result": result}, media_type=_JSON)
+
+
+def _streamed_call(server: GatewayMcpServer, params: dict[str, Any], request_id: Any, era: Era, token: Any) -> Stream:
+    """``tools/call`` answered as an event stream: the backend's progress (under the caller's token), then
+    the response. If the caller goes away the stream ends, which cancels the backend call."""
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    def on_progress(update: dict[str, Any]) -> None:
+        relayed = {key: value for key, value in update.items() if key != "progressToken"}
+        queue.put_nowait(
+            {"jsonrpc": "2.0", "method": "notifications/progress", "params": {**relayed, "progressToken": token}}
+        )
+
+    async def run() -> None:
+        try:
+            result = await server.handle("tools/call", params, era, on_progress)
+            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "result": result})
+        except RpcFailure as failure:
+            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()})
+        except Exception:
+            logger.exception("internal error in tools/call")
+            queue.put_nowait(
+                {"jsonrpc": "2.0", "id": request_id, "error": {"code": INTERNAL_ERROR, "message": "Internal error"}}
+            )
+        finally:
+            queue.put_nowait(None)
+
+    async def events() -> AsyncIterator[bytes]:
+        task = asyncio.create_task(run())
+        try:
+            while (item := await queue.get()) is not None:
+                yield b"event: message\ndata: " + _encoder.encode(item) + b"\n\n"
+        finally:
+            task.cancel()
+
+    return Stream(events(), media_type=_SSE, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})

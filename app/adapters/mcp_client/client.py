@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import ssl
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 import httpx
 import msgspec
 from opentelemetry import trace
 
+from app.adapters.mcp_client.jsonrpc import Message
 from app.adapters.mcp_client.legacy_sse import LegacySseSession
 from app.adapters.mcp_client.param_headers import ParamHeaders, param_header_values, param_headers_of
-from app.adapters.mcp_client.session_base import CredentialsProvider, NotificationHandler
+from app.adapters.mcp_client.session_base import CredentialsProvider, NotificationHandler, ProgressHandler
 from app.adapters.mcp_client.streamable import StreamableHttpSession
 from app.errors import BackendProtocolError
 
@@ -21,6 +24,7 @@ __all__ = ("BackendClient", "BackendTarget", "CallResult")
 logger = logging.getLogger("mcp_gateway.backend")
 _tracer = trace.get_tracer("mcp_gateway.backend")
 _MAX_PAGES = 100
+_progress_tokens = itertools.count(1)
 T = TypeVar("T")
 
 
@@ -95,7 +99,11 @@ class BackendClient:
         )
 
     async def request(
-        self, method: str, params: dict[str, Any] | None = None, routing: dict[str, str] | None = None
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        routing: dict[str, str] | None = None,
+        on_progress: ProgressHandler | None = None,
     ) -> msgspec.Raw:
         """Any MCP request, in a client span whose context travels to the backend as ``traceparent``."""
         with _tracer.start_as_current_span(
@@ -103,7 +111,7 @@ class BackendClient:
             kind=trace.SpanKind.CLIENT,
             attributes={"mcp.server": self.target.name, "mcp.method": method},
         ):
-            return await self.session.request(method, params, routing)
+            return await self.session.request(method, params, routing, on_progress)
 
     async def list_tools(self) -> list[dict[str, Any]]:
         """Every tool the backend offers, following ``nextCursor`` across pages.
@@ -131,15 +139,34 @@ class BackendClient:
         raise BackendProtocolError(self.target.name, f"{method} did not end within {_MAX_PAGES} pages")
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        meta: dict[str, Any] | None = None,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
     ) -> tuple[CallResult, msgspec.Raw]:
-        """``tools/call``; the decoded essentials and the raw result (for lossless forwarding)."""
+        """``tools/call``; the decoded essentials and the raw result (for lossless forwarding).
+
+        With ``on_progress``, the backend is asked for progress (a token of the gateway's own) and each
+        ``notifications/progress`` params object is handed over as it arrives.
+        """
         params: dict[str, Any] = {"name": name, "arguments": arguments or {}}
         if meta:
-            params["_meta"] = meta
-        raw = await self.request(
-            "tools/call", params, param_header_values(self._param_headers.get(name, ()), arguments)
-        )
+            params["_meta"] = dict(meta)
+        relay: ProgressHandler | None = None
+        if on_progress is not None:
+            token = f"gateway-{next(_progress_tokens)}"
+            params["_meta"] = {**params.get("_meta", {}), "progressToken": token}
+
+            def relay_progress(message: Message) -> None:
+                update = msgspec.json.decode(message.params) if len(message.params) else {}
+                if isinstance(update, dict) and update.get("progressToken") == token:
+                    on_progress(update)
+
+            relay = relay_progress
+
+        routing = param_header_values(self._param_headers.get(name, ()), arguments)
+        raw = await self.request("tools/call", params, routing, relay)
         return self._decode(raw, CallResult), raw
 
     def _checked(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from app.adapters.mcp_client.protocol import (
     transport_error,
     with_query,
 )
-from app.adapters.mcp_client.session_base import BackendSession
+from app.adapters.mcp_client.session_base import BackendSession, ProgressHandler
 from app.adapters.mcp_client.sse import iter_events
 from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout, BackendUnreachable
 
@@ -44,6 +44,7 @@ class LegacySseSession(BackendSession):
         self._pending: dict[int | str, asyncio.Future[Message]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._endpoint: asyncio.Future[str] | None = None
+        self._progress: dict[Any, ProgressHandler] = {}
 
     async def connect(self) -> None:
         """Open the event stream and initialize, unless a live stream exists."""
@@ -55,7 +56,11 @@ class LegacySseSession(BackendSession):
             await self._open()
 
     async def request(
-        self, method: str, params: dict[str, Any] | None = None, routing: Mapping[str, str] | None = None
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        routing: Mapping[str, str] | None = None,
+        on_progress: ProgressHandler | None = None,
     ) -> msgspec.Raw:
         """Send one request and wait for its answer on the stream, within the server's timeout.
 
@@ -64,7 +69,14 @@ class LegacySseSession(BackendSession):
         try:
             async with asyncio.timeout(self._timeout):
                 await self.connect()
-                return await self._roundtrip(method, params)
+                token = ((params or {}).get("_meta") or {}).get("progressToken")
+                if on_progress is None or token is None:
+                    return await self._roundtrip(method, params)
+                self._progress[token] = on_progress  # progress arrives on the shared stream, keyed by token
+                try:
+                    return await self._roundtrip(method, params)
+                finally:
+                    self._progress.pop(token, None)
         except TimeoutError:
             raise BackendTimeout(self.name, f"no answer within {self._timeout:g}s") from None
 
@@ -203,8 +215,17 @@ class LegacySseSession(BackendSession):
         elif message.method is not None and message.id is not None:
             error = RpcError(code=-32601, message=f"the gateway does not support {message.method} requests")
             self._spawn(self._post_quietly(encode_response(message.id, error=error)))
+        elif message.method == "notifications/progress" and self._progress_handler(message) is not None:
+            self._progress_handler(message)(message)  # type: ignore[misc]
         elif message.method is not None:
             self._notified(message)
+
+    def _progress_handler(self, message: Message) -> ProgressHandler | None:
+        try:
+            token = msgspec.json.decode(message.params).get("progressToken") if len(message.params) else None
+        except (msgspec.DecodeError, AttributeError):
+            return None
+        return self._progress.get(token)
 
     async def _params(self, params: dict[str, Any] | None) -> dict[str, Any] | None:
         injection = await self._injection()

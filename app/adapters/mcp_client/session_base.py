@@ -13,12 +13,14 @@ from app.adapters.mcp_client.jsonrpc import Message
 from app.adapters.mcp_client.protocol import NO_INJECTION
 from app.adapters.outbound_auth import Injection
 
-__all__ = ("BackendSession", "CredentialsProvider", "Era", "NotificationHandler")
+__all__ = ("BackendSession", "CredentialsProvider", "Era", "NotificationHandler", "ProgressHandler")
 
 Era = Literal["modern", "handshake"]
 CredentialsProvider = Callable[[], Awaitable[Injection]]
 NotificationHandler = Callable[[str, Message], None]
 """Called with (server name, notification) for every notification a backend sends."""
+ProgressHandler = Callable[[Message], None]
+"""Called with each ``notifications/progress`` a backend sends about one request."""
 
 
 class BackendSession:

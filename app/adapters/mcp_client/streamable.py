@@ -39,7 +39,7 @@ from app.adapters.mcp_client.protocol import (
     with_query,
 )
 from app.adapters.mcp_client.replies import as_object, http_failure, read_event_stream, result_of
-from app.adapters.mcp_client.session_base import BackendSession
+from app.adapters.mcp_client.session_base import BackendSession, ProgressHandler
 from app.adapters.outbound_auth import Injection
 from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout
 
@@ -74,7 +74,11 @@ class StreamableHttpSession(BackendSession):
             await self._reconnect(self._generation)
 
     async def request(
-        self, method: str, params: dict[str, Any] | None = None, routing: Mapping[str, str] | None = None
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        routing: Mapping[str, str] | None = None,
+        on_progress: ProgressHandler | None = None,
     ) -> msgspec.Raw:
         """Send one request and return its raw ``result``; bounded by the server's timeout.
 
@@ -85,7 +89,7 @@ class StreamableHttpSession(BackendSession):
         """
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._request_with_recovery(method, params, routing)
+                return await self._request_with_recovery(method, params, routing, on_progress)
         except TimeoutError:
             raise BackendTimeout(self.name, f"no answer within {self._timeout:g}s") from None
 
@@ -270,12 +274,16 @@ class StreamableHttpSession(BackendSession):
     # --- requests ------------------------------------------------------------------------------
 
     async def _request_with_recovery(
-        self, method: str, params: dict[str, Any] | None, routing: Mapping[str, str] | None
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        routing: Mapping[str, str] | None,
+        on_progress: ProgressHandler | None,
     ) -> msgspec.Raw:
         await self.connect()
         generation = self._generation
         try:
-            return await self._request_once(method, params, routing)
+            return await self._request_once(method, params, routing, on_progress)
         except _SessionExpired:
             logger.info("MCP server '%s' dropped session %s; re-initializing", self.name, self.session_id)
         except BackendRpcError as exc:
@@ -284,12 +292,16 @@ class StreamableHttpSession(BackendSession):
             logger.info("MCP server '%s' no longer accepts %s; negotiating again", self.name, self.protocol_version)
         await self._reconnect(generation)
         try:
-            return await self._request_once(method, params, routing)
+            return await self._request_once(method, params, routing, on_progress)
         except _SessionExpired:
             raise BackendProtocolError(self.name, "rejected a freshly initialized session (404)") from None
 
     async def _request_once(
-        self, method: str, params: dict[str, Any] | None, routing: Mapping[str, str] | None
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        routing: Mapping[str, str] | None,
+        on_progress: ProgressHandler | None,
     ) -> msgspec.Raw:
         injection = await self._injection()
         body = self._with_meta(params, injection, method)
@@ -299,7 +311,7 @@ class StreamableHttpSession(BackendSession):
         request_id = next(self._ids)
         payload = encode_request(request_id, method, body)
         try:
-            reply = await self._exchange(payload, headers, request_id, injection)
+            reply = await self._exchange(payload, headers, request_id, injection, on_progress)
         except asyncio.CancelledError:
             if self.era == "handshake":  # closing the stream is not cancellation before 2026-07-28
                 self._spawn(self._send_cancelled(request_id, injection))
@@ -319,17 +331,28 @@ class StreamableHttpSession(BackendSession):
             )
 
     async def _exchange(
-        self, payload: bytes, headers: Mapping[str, str], request_id: int | None, injection: Injection
+        self,
+        payload: bytes,
+        headers: Mapping[str, str],
+        request_id: int | None,
+        injection: Injection,
+        on_progress: ProgressHandler | None = None,
     ) -> _Reply:
         try:
             async with self._http.stream(
                 "POST", with_query(self.url, injection.query), content=payload, headers=headers
             ) as response:
-                return await self._read_reply(response, request_id, headers)
+                return await self._read_reply(response, request_id, headers, on_progress)
         except httpx.HTTPError as exc:
             raise transport_error(self.name, exc) from None
 
-    async def _read_reply(self, response: httpx.Response, request_id: int | None, sent: Mapping[str, str]) -> _Reply:
+    async def _read_reply(
+        self,
+        response: httpx.Response,
+        request_id: int | None,
+        sent: Mapping[str, str],
+        on_progress: ProgressHandler | None = None,
+    ) -> _Reply:
         status = response.status_code
         if status == 202:
             return _Reply(result=None, headers=response.headers)
@@ -337,7 +360,8 @@ class StreamableHttpSession(BackendSession):
             raise _SessionExpired
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if status == 200 and content_type == "text/event-stream":
-            return _Reply(result=await self._read_event_stream(response, request_id), headers=response.headers)
+            result = await self._read_event_stream(response, request_id, on_progress)
+            return _Reply(result=result, headers=response.headers)
         body = b"".join([chunk async for chunk in read_limited(response.aiter_bytes(), self.name, self._max_bytes)])
         if status != 200:
             raise http_failure(self.name, status, body)
@@ -350,9 +374,18 @@ class StreamableHttpSession(BackendSession):
             result=result_of(self.name, decode_or_fail(self.name, body), request_id), headers=response.headers
         )
 
-    async def _read_event_stream(self, response: httpx.Response, request_id: int | None) -> msgspec.Raw | None:
+    async def _read_event_stream(
+        self, response: httpx.Response, request_id: int | None, on_progress: ProgressHandler | None = None
+    ) -> msgspec.Raw | None:
         chunks = read_limited(response.aiter_bytes(), self.name, self._max_bytes)
-        return await read_event_stream(chunks, self.name, request_id, self._on_stream_message)
+
+        def on_message(message: Message) -> None:
+            if on_progress is not None and message.method == "notifications/progress":
+                on_progress(message)
+            else:
+                self._on_stream_message(message)
+
+        return await read_event_stream(chunks, self.name, request_id, on_message)
 
     def _on_stream_message(self, message: Message) -> None:
         if message.method is not None and message.id is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.domain.backends import BackendPool
@@ -26,7 +26,13 @@ class Invoker:
         self._pool = pool
         self._catalog = catalog
 
-    async def call(self, server: str, tool: str, arguments: dict[str, Any] | None) -> CallOutcome:
+    async def call(
+        self,
+        server: str,
+        tool: str,
+        arguments: dict[str, Any] | None,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> CallOutcome:
         """Call ``tool`` on ``server``.
 
         Raises:
@@ -41,7 +47,7 @@ class Invoker:
         if (allowed is not None and tool not in allowed) or (known is not None and tool not in known):
             raise ToolNotFound(tool, server)
         started = time.perf_counter()
-        result, raw = await self._pool.client(registered).call_tool(tool, arguments)
+        result, raw = await self._pool.client(registered).call_tool(tool, arguments, on_progress=on_progress)
         return CallOutcome(server=server, tool=tool, duration_ms=_ms(started), result=result, raw=raw)
 
     async def try_call(self, server: str, tool: str, arguments: dict[str, Any] | None) -> CallOutcome:

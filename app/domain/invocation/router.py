@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -35,11 +35,17 @@ class ToolRouter:
         self._invoker = invoker
         self._broadcaster = broadcaster
 
-    async def call(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
+    async def call(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         """Run exposed tool ``name``; returns an MCP ``CallToolResult`` object.
 
         One provider: that server's own result, unchanged. Several providers, ``broadcast__…`` or
         ``broadcast__by_tag__…``: a summary text plus a ``gateway://results/<tool>`` resource.
+        ``on_progress`` receives the backend's progress updates of a one-server call.
 
         Raises:
             ToolNotFound: no such tool in the catalog.
@@ -50,7 +56,7 @@ class ToolRouter:
         if route is None:
             raise ToolNotFound(name)
         if route.kind == "tool" and len(route.servers) == 1:
-            outcome = await self._invoker.call(route.servers[0], name, arguments)
+            outcome = await self._invoker.call(route.servers[0], name, arguments, on_progress)
             assert outcome.raw is not None
             result: dict[str, Any] = msgspec.json.decode(outcome.raw)
             return result

@@ -7,6 +7,7 @@ turns one validated request into a result or an :class:`RpcFailure`.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -86,7 +87,13 @@ class GatewayMcpServer:
             "cacheScope": "public",
         }
 
-    async def handle(self, method: str, params: dict[str, Any], era: Era) -> dict[str, Any]:
+    async def handle(
+        self,
+        method: str,
+        params: dict[str, Any],
+        era: Era,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         """Run ``method``; modern results get ``resultType`` and the gateway's ``serverInfo``.
 
         Raises:
@@ -97,7 +104,7 @@ class GatewayMcpServer:
         elif method == "tools/list":
             result = await self._list_tools(params, era)
         elif method == "tools/call":
-            result = await self._call_tool(params, era)
+            result = await self._call_tool(params, era, on_progress)
         elif method in _CONTENT_LISTS:
             content = await self._catalog.content()
             result = self._page(getattr(content, _CONTENT_LISTS[method][0]), _CONTENT_LISTS[method][1], params, era)
@@ -164,14 +171,16 @@ class GatewayMcpServer:
             raise RpcFailure(INTERNAL_ERROR, exc.message) from None
         return result
 
-    async def _call_tool(self, params: dict[str, Any], era: Era) -> dict[str, Any]:
+    async def _call_tool(
+        self, params: dict[str, Any], era: Era, on_progress: Callable[[dict[str, Any]], None] | None
+    ) -> dict[str, Any]:
         name, arguments = params.get("name"), params.get("arguments")
         if not isinstance(name, str) or not name:
             raise _invalid("tools/call needs params.name (a string)", era)
         if arguments is not None and not isinstance(arguments, dict):
             raise _invalid("tools/call params.arguments must be an object", era)
         try:
-            return await self._router.call(name, arguments)
+            return await self._router.call(name, arguments, on_progress)
         except ToolNotFound:
             raise _invalid(f"Unknown tool: {name}", era) from None
         except InvalidRequest as exc:

@@ -380,3 +380,28 @@ async def test_unknown_resource_and_prompt_are_invalid_params(running_gateway: C
     assert resource.json()["error"]["code"] == -32602
     assert prompt.json()["error"]["code"] == -32602
     assert (modern_read.status_code, modern_read.json()["error"]["code"]) == (400, -32602)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+@pytest.mark.parametrize("backend_kind", ["dual", "legacy", "sse"])
+async def test_backend_progress_reaches_the_caller(
+    make_settings: Callable[..., Settings],
+    write_servers_file: Callable[[dict[str, Any]], Path],
+    backends: Callable[..., Backend],
+    mode: str,
+    backend_kind: str,
+) -> None:
+    backend = backends("solo", kind=backend_kind)
+    path = write_servers_file(
+        {"servers": {"solo": {"url": backend.url, "type": "sse" if backend_kind == "sse" else "http"}}}
+    )
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        updates.append((value, total, message))
+
+    with serve_asgi(create_app(make_settings(mcp_servers_file=str(path)))) as base:
+        async with Client(f"{base}/mcp", mode=mode) as client:
+            result = await client.call_tool("count_with_progress", {"steps": 3}, progress_callback=progress)
+    assert result.content[0].text == "counted to 3"
+    assert updates == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Gateway, entry
-from tests.mcp_backends import Backend
+from tests.mcp_backends import BASE_TOOLS, Backend
 
 # Not storage tests: one database kind is enough.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -25,7 +25,7 @@ async def test_list_tools_of_one_server_in_the_seed_shape(backends: Callable[...
     assert response.status_code == 200
     body = response.json()
     assert body["mcp_server"] == "alpha"
-    assert body["count"] == len(body["tools"]) == 5
+    assert body["count"] == len(body["tools"]) == len(BASE_TOOLS)
     search = next(t for t in body["tools"] if t["name"] == "search_logs")
     assert search["description"] == "Search this cluster's logs."
     assert search["inputSchema"]["properties"]["query"]["type"] == "string"
@@ -260,7 +260,7 @@ async def test_a_dead_server_never_blocks_listing_the_others(
     assert "cannot connect" in info["status"]["last_error"]
     assert live["status"]["reachable"] is True
     assert live["status"]["protocol_version"] == "2026-07-28"
-    assert live["status"]["tool_count"] == 5
+    assert live["status"]["tool_count"] == len(BASE_TOOLS)
 
 
 async def test_missing_credential_makes_that_server_unavailable_naming_the_ref(
