@@ -42,6 +42,9 @@ __all__ = ("mcp_endpoint",)
 _JSON = "application/json"
 _SSE = "text/event-stream"
 _ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
+_COMMIT_AFTER = 1.0
+"""Seconds a tools/call may take before its answer turns into an event stream."""
+_KEEP_ALIVE = 15.0
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 logger = logging.getLogger("mcp_gateway")
@@ -213,9 +216,11 @@ async def _handshake(
 async def _dispatch(
     server: GatewayMcpServer, method: str, params: dict[str, Any], request_id: Any, era: str, accept: str = ""
 ) -> Response[Any] | Stream:
-    token = (params.get("_meta") or {}).get("progressToken") if isinstance(params.get("_meta"), dict) else None
-    if method == "tools/call" and token is not None and _SSE in accept:
-        return _streamed_call(server, params, request_id, "modern" if era == "modern" else "handshake", token)
+    if method == "tools/call" and _SSE in accept:
+        # Streamed, so progress can be relayed and a caller that goes away cancels the backend call.
+        meta = params.get("_meta")
+        token = meta.get("progressToken") if isinstance(meta, dict) else None
+        return await _streamed_call(server, params, request_id, "modern" if era == "modern" else "handshake", token)
     try:
         result = await server.handle(method, params, "modern" if era == "modern" else "handshake")
     except RpcFailure as failure:
@@ -228,37 +233,59 @@ async def _dispatch(
     return Response({"jsonrpc": "2.0", "id": request_id, "result": result}, media_type=_JSON)
 
 
-def _streamed_call(server: GatewayMcpServer, params: dict[str, Any], request_id: Any, era: Era, token: Any) -> Stream:
-    """``tools/call`` answered as an event stream: the backend's progress (under the caller's token), then
-    the response. If the caller goes away the stream ends, which cancels the backend call."""
+async def _streamed_call(
+    server: GatewayMcpServer, params: dict[str, Any], request_id: Any, era: Era, token: Any
+) -> Response[Any] | Stream:
+    """``tools/call`` for a caller that accepts an event stream.
+
+    A call that ends within ``_COMMIT_AFTER`` without progress is answered as plain JSON with the status
+    its outcome calls for. Otherwise the answer becomes an event stream: the backend's progress (under the
+    caller's token), keep-alive comments, then the response; if the caller goes away the stream ends,
+    which cancels the backend call.
+    """
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    status = 200
 
     def on_progress(update: dict[str, Any]) -> None:
         relayed = {key: value for key, value in update.items() if key != "progressToken"}
-        queue.put_nowait(
-            {"jsonrpc": "2.0", "method": "notifications/progress", "params": {**relayed, "progressToken": token}}
-        )
+        note = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {**relayed, "progressToken": token}}
+        queue.put_nowait(note)
 
     async def run() -> None:
+        nonlocal status
         try:
-            result = await server.handle("tools/call", params, era, on_progress)
+            result = await server.handle("tools/call", params, era, on_progress if token is not None else None)
             queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "result": result})
         except RpcFailure as failure:
+            status = failure.http_status
             queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()})
         except Exception:
             logger.exception("internal error in tools/call")
-            queue.put_nowait(
-                {"jsonrpc": "2.0", "id": request_id, "error": {"code": INTERNAL_ERROR, "message": "Internal error"}}
-            )
+            error = {"code": INTERNAL_ERROR, "message": "Internal error"}
+            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": error})
         finally:
             queue.put_nowait(None)
 
+    task = asyncio.create_task(run())
+    first = asyncio.ensure_future(queue.get())
+    await asyncio.wait({first}, timeout=_COMMIT_AFTER)
+    if first.done() and (message := first.result()) is not None and "method" not in message:
+        await task
+        return Response(message, status_code=status, media_type=_JSON)
+
     async def events() -> AsyncIterator[bytes]:
-        task = asyncio.create_task(run())
+        getter = first
         try:
-            while (item := await queue.get()) is not None:
+            while True:
+                while not (await asyncio.wait({getter}, timeout=_KEEP_ALIVE))[0]:
+                    yield b": keep-alive\n\n"
+                item = getter.result()
+                if item is None:
+                    return
                 yield b"event: message\ndata: " + _encoder.encode(item) + b"\n\n"
+                getter = asyncio.ensure_future(queue.get())
         finally:
+            getter.cancel()
             task.cancel()
 
     return Stream(events(), media_type=_SSE, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Callable
@@ -405,3 +406,34 @@ async def test_backend_progress_reaches_the_caller(
             result = await client.call_tool("count_with_progress", {"steps": 3}, progress_callback=progress)
     assert result.content[0].text == "counted to 3"
     assert updates == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
+
+
+@pytest.mark.parametrize("client_era", ["handshake", "modern"])
+async def test_a_caller_that_disconnects_cancels_the_backend_call(
+    make_settings: Callable[..., Settings],
+    write_servers_file: Callable[[dict[str, Any]], Path],
+    backends: Callable[..., Backend],
+    client_era: str,
+) -> None:
+    backend = backends("solo", kind="legacy")  # handshake era: the cancellation is visible as a notification
+    path = write_servers_file({"servers": {"solo": {"url": backend.url}}})
+    with serve_asgi(create_app(make_settings(mcp_servers_file=str(path)))) as base:
+        url = f"{base}/mcp"
+        if client_era == "handshake":
+            headers = {"mcp-session-id": await initialize(url)}
+            body = rpc("tools/call", {"name": "sleep", "arguments": {"seconds": 5}})
+        else:
+            headers = modern("tools/call", name="sleep")
+            body = modern_body("tools/call", {"name": "sleep", "arguments": {"seconds": 5}})
+        async with httpx.AsyncClient(timeout=10) as http:
+            sent = {"content-type": "application/json", "accept": ACCEPT, **headers}
+            async with http.stream("POST", url, json=body, headers=sent) as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                await asyncio.sleep(0.5)  # the backend is now sleeping; hang up
+        for _ in range(60):
+            if backend.calls("notifications/cancelled"):
+                break
+            await asyncio.sleep(0.05)
+    cancelled = backend.calls("notifications/cancelled")
+    assert cancelled, "the backend was not told that the call was abandoned"
+    assert cancelled[0].json()["params"]["requestId"] == backend.calls("tools/call")[-1].json()["id"]
