@@ -96,9 +96,10 @@ async def _serve(
     headers = request.headers
     if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
         raise _Answer(_plain(403, "Forbidden: origin not allowed"))
+    if request.method == "GET" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
+        return _server_stream(request, mcp_server, sessions)
     if request.method != "POST":
-        # No server-initiated stream and no client-ended sessions (both optional in the handshake era;
-        # GET/DELETE are 405 in the 2026-07-28 era).
+        # Sessions end by expiry (DELETE is optional in the handshake era); GET/DELETE are 405 at 2026-07-28.
         raise _Answer(_plain(405, "Method Not Allowed", {"Allow": "POST"}))
     modern_header = headers.get("mcp-protocol-version") in MODERN_VERSIONS
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -159,6 +160,10 @@ async def _modern(
         data = {"supported": list(MODERN_VERSIONS), "requested": version}
         failure = RpcFailure(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data, http_status=400)
         raise _fail(request_id, failure)
+    if method == "subscriptions/listen":
+        if _SSE not in request.headers.get("accept", ""):
+            raise _Answer(_plain(406, "subscriptions/listen needs Accept: text/event-stream"))
+        return _subscription(server, params, request_id)
     return await _dispatch(server, method, params, request_id, "modern", request.headers.get("accept", ""))
 
 
@@ -287,5 +292,63 @@ async def _streamed_call(
         finally:
             getter.cancel()
             task.cancel()
+
+    return Stream(events(), media_type=_SSE, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})
+
+
+def _event(message: dict[str, Any]) -> bytes:
+    return b"event: message\ndata: " + _encoder.encode(message) + b"\n\n"
+
+
+async def _changes(server: GatewayMcpServer, note: dict[str, Any]) -> AsyncIterator[bytes]:
+    """``note`` each time the tool list may have changed, keep-alive comments in between, until the caller leaves."""
+    queue = server.watch_tools()
+    try:
+        while True:
+            try:
+                await asyncio.wait_for(queue.get(), _KEEP_ALIVE)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            yield _event(note)
+    finally:
+        server.unwatch_tools(queue)
+
+
+def _server_stream(request: Request[Any, Any, Any], server: GatewayMcpServer, sessions: SessionCodec) -> Stream:
+    """The handshake-era GET stream of a session: ``notifications/tools/list_changed`` as it happens."""
+    if _SSE not in request.headers.get("accept", ""):
+        raise _Answer(_plain(406, "GET needs Accept: text/event-stream"))
+    session_id = request.headers.get("mcp-session-id")
+    if session_id is None:
+        raise _Answer(_plain(400, "Bad Request: missing Mcp-Session-Id"))
+    if sessions.open(session_id) is None:
+        raise _Answer(_plain(404, "Session not found"))
+    note = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
+    return Stream(
+        _changes(server, note), media_type=_SSE, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"}
+    )
+
+
+def _subscription(server: GatewayMcpServer, params: dict[str, Any], request_id: Any) -> Stream:
+    """A 2026-07-28 ``subscriptions/listen`` stream: the acknowledgement (the honoured subset), then changes."""
+    wanted = params.get("notifications")
+    honoured = {"toolsListChanged": True} if isinstance(wanted, dict) and wanted.get("toolsListChanged") else {}
+    meta = {"io.modelcontextprotocol/subscriptionId": request_id}
+    acknowledged = {
+        "jsonrpc": "2.0",
+        "method": "notifications/subscriptions/acknowledged",
+        "params": {"notifications": honoured, "_meta": meta},
+    }
+    note = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed", "params": {"_meta": meta}}
+
+    async def events() -> AsyncIterator[bytes]:
+        yield _event(acknowledged)
+        if not honoured:
+            while True:  # nothing was asked that the gateway sends: keep the stream, as the caller holds it
+                await asyncio.sleep(_KEEP_ALIVE)
+                yield b": keep-alive\n\n"
+        async for chunk in _changes(server, note):
+            yield chunk
 
     return Stream(events(), media_type=_SSE, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})

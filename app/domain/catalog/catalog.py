@@ -102,6 +102,7 @@ class ToolCatalog:
         self._entries: dict[str, ServerTools] = {}
         self._refreshing: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._watchers: set[asyncio.Queue[None]] = set()
         directory.subscribe(self._server_changed)
         pool.set_notification_handler(self.on_notification)
 
@@ -219,8 +220,11 @@ class ToolCatalog:
             entry.error = exc.message
             logger.warning("listing failed: %s", exc.message)
         else:
+            changed = entry.tools != tools
             entry.tools, entry.error, entry.fetched_at = tools, None, time.monotonic()
             entry.resources, entry.templates, entry.prompts = resources, templates, prompts
+            if changed:
+                self._announce_change()
         finally:
             entry.refreshed_at = datetime.now(UTC)
             self._refreshing.pop(server.name, None)
@@ -234,9 +238,24 @@ class ToolCatalog:
                     self._refresh_in_background(server)
             await asyncio.sleep(period)
 
+    def watch(self) -> asyncio.Queue[None]:
+        """A queue that receives an item whenever the aggregated tool list may have changed."""
+        queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
+        self._watchers.add(queue)
+        return queue
+
+    def unwatch(self, queue: asyncio.Queue[None]) -> None:
+        self._watchers.discard(queue)
+
+    def _announce_change(self) -> None:
+        for queue in self._watchers:
+            if queue.empty():  # one pending signal is enough: the watcher re-lists anyway
+                queue.put_nowait(None)
+
     def _server_changed(self, name: str, server: RegisteredServer | None) -> None:
         # A new URL, auth or allow-list may mean other tools: forget what we knew.
-        self._entries.pop(name, None)
+        if self._entries.pop(name, None) is not None:
+            self._announce_change()
         running = self._refreshing.pop(name, None)
         if running is not None:
             running.cancel()

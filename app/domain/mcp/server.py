@@ -6,6 +6,7 @@ turns one validated request into a result or an :class:`RpcFailure`.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable
 from typing import Any, Literal
@@ -62,10 +63,17 @@ class GatewayMcpServer:
     @property
     def capabilities(self) -> dict[str, Any]:
         return {
-            "tools": {"listChanged": False},
+            "tools": {"listChanged": True},
             "resources": {"subscribe": False, "listChanged": False},
             "prompts": {"listChanged": False},
         }
+
+    def watch_tools(self) -> asyncio.Queue[None]:
+        """A queue signalled whenever the listed tools may have changed (``unwatch_tools`` when done)."""
+        return self._catalog.watch()
+
+    def unwatch_tools(self, queue: asyncio.Queue[None]) -> None:
+        self._catalog.unwatch(queue)
 
     def initialize(self, requested: Any) -> dict[str, Any]:
         """The ``initialize`` result: the client's version if the gateway speaks it, else its newest."""

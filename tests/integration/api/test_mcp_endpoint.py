@@ -196,12 +196,50 @@ async def test_malformed_bodies(running_gateway: Callable[..., Any], body: bytes
     assert response.json()["id"] is None
 
 
-async def test_get_and_delete_are_405(running_gateway: Callable[..., Any]) -> None:
+async def test_get_needs_a_session_and_delete_is_405(running_gateway: Callable[..., Any]) -> None:
     async with running_gateway() as url, httpx.AsyncClient() as http:
-        for method in ("GET", "DELETE"):
-            response = await http.request(method, url, headers={"accept": "text/event-stream"})
-            assert response.status_code == 405
-            assert response.headers["allow"] == "POST"
+        missing = await http.get(url, headers={"accept": "text/event-stream"})
+        forged = await http.get(url, headers={"accept": "text/event-stream", "mcp-session-id": "x.y"})
+        modern_get = await http.get(url, headers={"accept": "text/event-stream", "mcp-protocol-version": MODERN})
+        delete = await http.delete(url)
+    assert (missing.status_code, forged.status_code) == (400, 404)
+    assert (modern_get.status_code, modern_get.headers["allow"]) == (405, "POST")
+    assert (delete.status_code, delete.headers["allow"]) == (405, "POST")
+
+
+@pytest.mark.parametrize("era", ["handshake", "modern"])
+async def test_callers_hear_tools_list_changed(running_gateway: Callable[..., Any], era: str) -> None:
+    async with running_gateway() as url, httpx.AsyncClient(timeout=10) as http:
+        if era == "handshake":
+            session = await initialize(url)
+            stream = http.stream("GET", url, headers={"accept": "text/event-stream", "mcp-session-id": session})
+        else:
+            body = modern_body("subscriptions/listen", {"notifications": {"toolsListChanged": True}}, request_id=77)
+            headers = {"content-type": "application/json", "accept": ACCEPT, **modern("subscriptions/listen")}
+            stream = http.stream("POST", url, json=body, headers=headers)
+        async with stream as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            events = response.aiter_lines()
+            if era == "modern":
+                first = json.loads(await anext(_data_lines(events)))
+                assert first["method"] == "notifications/subscriptions/acknowledged"
+                assert first["params"]["notifications"] == {"toolsListChanged": True}
+                assert first["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 77
+            session_headers = {"mcp-session-id": await initialize(url)}
+            added = await post(
+                url, rpc("tools/call", {"name": "add_tool_now", "arguments": {"name": "late_tool"}}), session_headers
+            )
+            assert added.status_code == 200
+            note = json.loads(await asyncio.wait_for(anext(_data_lines(events)), 10))
+    assert note["method"] == "notifications/tools/list_changed"
+    if era == "modern":
+        assert note["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 77
+
+
+async def _data_lines(lines: Any) -> Any:
+    async for line in lines:
+        if line.startswith("data: "):
+            yield line.removeprefix("data: ")
 
 
 async def test_body_over_the_limit_is_413(running_gateway: Callable[..., Any]) -> None:
