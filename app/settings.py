@@ -62,6 +62,8 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """Vault Enterprise namespace, sent as ``X-Vault-Namespace`` when set."""
     credential_cache_seconds: float = 60.0
     """How long a resolved credential is reused before its ref is read again (rotation delay)."""
+    expose_server_tool_names: bool = False
+    """Also list a tool offered by several servers once per server as ``<server>__<tool>``."""
     registry_refresh_seconds: float = 5.0
     """How often each replica re-reads the ``servers`` table (changes made elsewhere show up within this)."""
     catalog_ttl_seconds: float = 60.0

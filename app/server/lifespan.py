@@ -69,7 +69,12 @@ async def gateway_services(
             ssl_context=ssl_context,
             max_response_bytes=settings.backend_max_response_bytes,
         )
-        catalog = ToolCatalog(directory, pool, ttl_seconds=settings.catalog_ttl_seconds)
+        catalog = ToolCatalog(
+            directory,
+            pool,
+            ttl_seconds=settings.catalog_ttl_seconds,
+            server_names=settings.expose_server_tool_names,
+        )
         invoker = Invoker(directory, pool, catalog)
         broadcaster = Broadcaster(invoker)
         router = ToolRouter(directory, catalog, invoker, broadcaster)

@@ -81,8 +81,14 @@ def tag_tool_name(tag: str) -> str:
     return TAG_PREFIX + _TAG_UNSAFE.sub("_", tag)
 
 
-def aggregate(listed: Mapping[str, list[dict[str, Any]]], configs: Mapping[str, ServerConfig]) -> Catalog:
-    """Build the catalog from each server's tools (already fetched) and the servers' configs."""
+def aggregate(
+    listed: Mapping[str, list[dict[str, Any]]], configs: Mapping[str, ServerConfig], *, server_names: bool = False
+) -> Catalog:
+    """Build the catalog from each server's tools (already fetched) and the servers' configs.
+
+    With ``server_names``, a tool offered by several servers is also listed once per server as
+    ``<server>__<tool>``, for agents that must target one server.
+    """
     providers: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for server in sorted(listed):
         allowed = configs[server].tools
@@ -98,6 +104,14 @@ def aggregate(listed: Mapping[str, list[dict[str, Any]]], configs: Mapping[str, 
         routes[name] = ToolRoute(name=name, kind="tool", servers=servers, tool=name, definition=_shared(offers))
         if len(servers) >= 2:
             _add(routes, _broadcast_route(name, offers))
+            if server_names:
+                for server, tool in offers:
+                    definition = copy.deepcopy(tool) | {"name": f"{server}__{name}"}
+                    definition["_meta"] = {**(definition.get("_meta") or {}), SERVERS_META_KEY: [server]}
+                    route = ToolRoute(
+                        name=definition["name"], kind="tool", servers=(server,), tool=name, definition=definition
+                    )
+                    _add(routes, route)
 
     tagged: dict[str, list[str]] = {}
     for server in sorted(listed):

@@ -94,11 +94,13 @@ class ToolCatalog:
         *,
         ttl_seconds: float = 60.0,
         first_fetch_wait: float = 3.0,
+        server_names: bool = False,
     ) -> None:
         self._directory = directory
         self._pool = pool
         self._ttl = ttl_seconds
         self._first_fetch_wait = first_fetch_wait
+        self._server_names = server_names
         self._entries: dict[str, ServerTools] = {}
         self._refreshing: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -159,7 +161,7 @@ class ToolCatalog:
         chosen = list(self._directory.enabled() if servers is None else servers)
         entries = await self.server_tools(chosen)
         listed = {name: entry.tools or [] for name, entry in entries.items()}
-        return aggregate(listed, {server.name: server.config for server in chosen})
+        return aggregate(listed, {server.name: server.config for server in chosen}, server_names=self._server_names)
 
     # --- refreshing ----------------------------------------------------------------------------
 

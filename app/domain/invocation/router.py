@@ -56,7 +56,8 @@ class ToolRouter:
         if route is None:
             raise ToolNotFound(name)
         if route.kind == "tool" and len(route.servers) == 1:
-            outcome = await self._invoker.call(route.servers[0], name, arguments, on_progress)
+            assert route.tool is not None
+            outcome = await self._invoker.call(route.servers[0], route.tool, arguments, on_progress)
             assert outcome.raw is not None
             result: dict[str, Any] = msgspec.json.decode(outcome.raw)
             return result

@@ -352,3 +352,12 @@ async def test_every_backend_request_carries_a_trace_context(
     posts = [r for r in alpha.requests if r.method == "POST"]
     assert posts
     assert all(r.headers.get("traceparent", "").startswith("00-") for r in posts)
+
+
+async def test_per_server_names_target_one_server(backends: Callable[..., Backend], gateway: Gateway) -> None:
+    servers = {"a": entry(backends("a")), "b": entry(backends("b"))}
+    async with gateway(servers, expose_server_tool_names=True) as client:
+        names = {t["name"] for t in (await client.get("/tools")).json()["tools"]}
+        result = (await client.post("/tools/b__search_logs/invoke", json={"query": "q"})).json()
+    assert {"a__search_logs", "b__search_logs", "search_logs"} <= names
+    assert result["structuredContent"]["server"] == "b"

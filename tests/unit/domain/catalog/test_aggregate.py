@@ -86,3 +86,16 @@ def test_listing_is_sorted_and_skips_invalid_or_clashing_names() -> None:
     assert catalog.route("broadcast__alpha").kind == "tool"  # the backend's own tool wins the name
     assert long_name in names
     assert f"broadcast__{long_name}" not in names  # would exceed 128 characters
+
+
+def test_server_names_add_one_route_per_server_for_shared_tools() -> None:
+    listed = {"elk-1": [tool("search_logs")], "elk-2": [tool("search_logs")], "db": [tool("query")]}
+    configs = {name: config() for name in listed}
+    plain = aggregate(listed, configs)
+    named = aggregate(listed, configs, server_names=True)
+    assert plain.route("elk-1__search_logs") is None
+    route = named.route("elk-2__search_logs")
+    assert route is not None
+    assert (route.kind, route.servers, route.tool) == ("tool", ("elk-2",), "search_logs")
+    assert route.definition["inputSchema"] == listed["elk-2"][0]["inputSchema"]
+    assert named.route("db__query") is None  # one server already targets one server
