@@ -24,7 +24,7 @@ from app.adapters.mcp_client.protocol import (
     MODERN_VERSIONS,
     NAME_BEARING_METHODS,
 )
-from app.api.mcp_headers import decode_header_value, origin_allowed
+from app.api.mcp_headers import decode_header_value, origin_allowed, param_header_problem
 from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec
 from app.domain.mcp.errors import (
     HEADER_MISMATCH,
@@ -139,7 +139,22 @@ async def _modern(
     for name in _ROUTING_HEADERS:
         if len(request.headers.getall(name, [])) > 1:
             raise _fail(request_id, RpcFailure(HEADER_MISMATCH, f"{name} sent more than once", http_status=400))
-    params = message.get("params", {})
+    params = _checked_envelope(request, method, message.get("params", {}), request_id)
+    if method == "tools/call" and isinstance(params.get("name"), str):
+        problem = param_header_problem(
+            request.headers, await server.param_header_rules(params["name"]), params.get("arguments")
+        )
+        if problem:
+            raise _fail(request_id, RpcFailure(HEADER_MISMATCH, problem, http_status=400))
+    if method == "subscriptions/listen":
+        if _SSE not in request.headers.get("accept", ""):
+            raise _Answer(_plain(406, "subscriptions/listen needs Accept: text/event-stream"))
+        return _subscription(server, params, request_id)
+    return await _dispatch(server, method, params, request_id, "modern", request.headers.get("accept", ""))
+
+
+def _checked_envelope(request: Request[Any, Any, Any], method: str, params: Any, request_id: Any) -> dict[str, Any]:
+    """Rungs 8-11: ``_meta`` present and well formed, routing headers agree with the body, version served."""
     meta = params.get("_meta") if isinstance(params, dict) else None
     if (
         not isinstance(params, dict)
@@ -160,11 +175,7 @@ async def _modern(
         data = {"supported": list(MODERN_VERSIONS), "requested": version}
         failure = RpcFailure(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data, http_status=400)
         raise _fail(request_id, failure)
-    if method == "subscriptions/listen":
-        if _SSE not in request.headers.get("accept", ""):
-            raise _Answer(_plain(406, "subscriptions/listen needs Accept: text/event-stream"))
-        return _subscription(server, params, request_id)
-    return await _dispatch(server, method, params, request_id, "modern", request.headers.get("accept", ""))
+    return params
 
 
 def _header_mismatch(request: Request[Any, Any, Any], method: str, params: dict[str, Any], version: Any) -> str | None:

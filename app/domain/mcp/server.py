@@ -14,6 +14,7 @@ from typing import Any, Literal
 import msgspec
 
 from app import __version__
+from app.adapters.mcp_client.param_headers import ParamHeaders, param_headers_of
 from app.adapters.mcp_client.protocol import HANDSHAKE_VERSIONS, META_SERVER_INFO, MODERN_VERSIONS
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
@@ -67,6 +68,16 @@ class GatewayMcpServer:
             "resources": {"subscribe": False, "listChanged": False},
             "prompts": {"listChanged": False},
         }
+
+    async def param_header_rules(self, tool: str) -> ParamHeaders:
+        """The ``x-mcp-header`` annotations of a listed tool's input schema (as advertised by the gateway)."""
+        route = (await self._catalog.view()).route(tool)
+        if route is None:
+            return ()
+        try:
+            return param_headers_of(route.definition.get("inputSchema"))
+        except ValueError:
+            return ()
 
     def watch_tools(self) -> asyncio.Queue[None]:
         """A queue signalled whenever the listed tools may have changed (``unwatch_tools`` when done)."""

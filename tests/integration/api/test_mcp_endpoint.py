@@ -8,11 +8,12 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
 from mcp import Client
+from pydantic import Field
 
 from app.asgi import create_app
 from app.settings import Settings
@@ -475,3 +476,48 @@ async def test_a_caller_that_disconnects_cancels_the_backend_call(
     cancelled = backend.calls("notifications/cancelled")
     assert cancelled, "the backend was not told that the call was abandoned"
     assert cancelled[0].json()["params"]["requestId"] == backend.calls("tools/call")[-1].json()["id"]
+
+
+def regional_backend(backends: Callable[..., Backend]) -> Backend:
+    def regional(
+        query: str, region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})] = "anywhere"
+    ) -> str:
+        return f"{query} in {region}"
+
+    return backends("geo", extra_tools={"regional": regional})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "header", "status"),
+    [
+        ({"query": "q", "region": "eu-west"}, "eu-west", 200),
+        ({"query": "q", "region": "eu-west"}, None, 400),  # argument without its header
+        ({"query": "q"}, "eu-west", 400),  # header without its argument
+        ({"query": "q", "region": "eu-west"}, "us-east", 400),  # different value
+        ({"query": "q"}, None, 200),
+    ],
+)
+async def test_mcp_param_headers_are_checked_against_the_advertised_schema(
+    make_settings: Callable[..., Settings],
+    write_servers_file: Callable[[dict[str, Any]], Path],
+    backends: Callable[..., Backend],
+    arguments: dict[str, Any],
+    header: str | None,
+    status: int,
+) -> None:
+    backend = regional_backend(backends)
+    path = write_servers_file({"servers": {"geo": {"url": backend.url}}})
+    headers = modern("tools/call", name="regional")
+    if header is not None:
+        headers["mcp-param-region"] = header
+    with serve_asgi(create_app(make_settings(mcp_servers_file=str(path)))) as base:
+        response = await post(
+            f"{base}/mcp", modern_body("tools/call", {"name": "regional", "arguments": arguments}), headers
+        )
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.json()["error"]["code"] == -32020
+    elif "region" in arguments:
+        # The gateway re-derived the header for the backend from the backend's own schema.
+        sent = backend.calls("tools/call")[-1]
+        assert sent.headers["mcp-param-region"] == arguments["region"]
