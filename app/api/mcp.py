@@ -8,9 +8,7 @@ every later request must echo. Answers are JSON (both eras allow it).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -25,6 +23,7 @@ from app.adapters.mcp_client.protocol import (
     NAME_BEARING_METHODS,
 )
 from app.api.mcp_headers import decode_header_value, origin_allowed, param_header_problem
+from app.api.mcp_streams import listen_stream, server_stream, streamed_call
 from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec
 from app.domain.mcp.errors import (
     HEADER_MISMATCH,
@@ -34,7 +33,6 @@ from app.domain.mcp.errors import (
     PARSE_ERROR,
     UNSUPPORTED_PROTOCOL_VERSION,
 )
-from app.domain.mcp.server import Era
 from app.settings import Settings
 
 __all__ = ("mcp_endpoint",)
@@ -42,11 +40,7 @@ __all__ = ("mcp_endpoint",)
 _JSON = "application/json"
 _SSE = "text/event-stream"
 _ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
-_COMMIT_AFTER = 1.0
-"""Seconds a tools/call may take before its answer turns into an event stream."""
-_KEEP_ALIVE = 15.0
 _decoder = msgspec.json.Decoder()
-_encoder = msgspec.json.Encoder()
 logger = logging.getLogger("mcp_gateway")
 
 
@@ -97,7 +91,14 @@ async def _serve(
     if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
         raise _Answer(_plain(403, "Forbidden: origin not allowed"))
     if request.method == "GET" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
-        return _server_stream(request, mcp_server, sessions)
+        if _SSE not in headers.get("accept", ""):
+            raise _Answer(_plain(406, "GET needs Accept: text/event-stream"))
+        session_id = headers.get("mcp-session-id")
+        if session_id is None:
+            raise _Answer(_plain(400, "Bad Request: missing Mcp-Session-Id"))
+        if sessions.open(session_id) is None:
+            raise _Answer(_plain(404, "Session not found"))
+        return server_stream(mcp_server)
     if request.method != "POST":
         # Sessions end by expiry (DELETE is optional in the handshake era); GET/DELETE are 405 at 2026-07-28.
         raise _Answer(_plain(405, "Method Not Allowed", {"Allow": "POST"}))
@@ -149,7 +150,7 @@ async def _modern(
     if method == "subscriptions/listen":
         if _SSE not in request.headers.get("accept", ""):
             raise _Answer(_plain(406, "subscriptions/listen needs Accept: text/event-stream"))
-        return _subscription(server, params, request_id)
+        return listen_stream(server, params, request_id)
     return await _dispatch(server, method, params, request_id, "modern", request.headers.get("accept", ""))
 
 
@@ -236,7 +237,7 @@ async def _dispatch(
         # Streamed, so progress can be relayed and a caller that goes away cancels the backend call.
         meta = params.get("_meta")
         token = meta.get("progressToken") if isinstance(meta, dict) else None
-        return await _streamed_call(server, params, request_id, "modern" if era == "modern" else "handshake", token)
+        return await streamed_call(server, params, request_id, "modern" if era == "modern" else "handshake", token)
     try:
         result = await server.handle(method, params, "modern" if era == "modern" else "handshake")
     except RpcFailure as failure:
@@ -247,119 +248,3 @@ async def _dispatch(
         logging.getLogger("mcp_gateway").exception("internal error in %s", method)
         return _rpc_error(request_id, RpcFailure(INTERNAL_ERROR, "Internal error"))
     return Response({"jsonrpc": "2.0", "id": request_id, "result": result}, media_type=_JSON)
-
-
-async def _streamed_call(
-    server: GatewayMcpServer, params: dict[str, Any], request_id: Any, era: Era, token: Any
-) -> Response[Any] | Stream:
-    """``tools/call`` for a caller that accepts an event stream.
-
-    A call that ends within ``_COMMIT_AFTER`` without progress is answered as plain JSON with the status
-    its outcome calls for. Otherwise the answer becomes an event stream: the backend's progress (under the
-    caller's token), keep-alive comments, then the response; if the caller goes away the stream ends,
-    which cancels the backend call.
-    """
-    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-    status = 200
-
-    def on_progress(update: dict[str, Any]) -> None:
-        relayed = {key: value for key, value in update.items() if key != "progressToken"}
-        note = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {**relayed, "progressToken": token}}
-        queue.put_nowait(note)
-
-    async def run() -> None:
-        nonlocal status
-        try:
-            result = await server.handle("tools/call", params, era, on_progress if token is not None else None)
-            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "result": result})
-        except RpcFailure as failure:
-            status = failure.http_status
-            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()})
-        except Exception:
-            logger.exception("internal error in tools/call")
-            error = {"code": INTERNAL_ERROR, "message": "Internal error"}
-            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": error})
-        finally:
-            queue.put_nowait(None)
-
-    task = asyncio.create_task(run())
-    first = asyncio.ensure_future(queue.get())
-    await asyncio.wait({first}, timeout=_COMMIT_AFTER)
-    if first.done() and (message := first.result()) is not None and "method" not in message:
-        await task
-        return Response(message, status_code=status, media_type=_JSON)
-
-    async def events() -> AsyncIterator[bytes]:
-        getter = first
-        try:
-            while True:
-                while not (await asyncio.wait({getter}, timeout=_KEEP_ALIVE))[0]:
-                    yield b": keep-alive\n\n"
-                item = getter.result()
-                if item is None:
-                    return
-                yield b"event: message\ndata: " + _encoder.encode(item) + b"\n\n"
-                getter = asyncio.ensure_future(queue.get())
-        finally:
-            getter.cancel()
-            task.cancel()
-
-    return Stream(events(), media_type=_SSE, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})
-
-
-def _event(message: dict[str, Any]) -> bytes:
-    return b"event: message\ndata: " + _encoder.encode(message) + b"\n\n"
-
-
-async def _changes(server: GatewayMcpServer, note: dict[str, Any]) -> AsyncIterator[bytes]:
-    """``note`` each time the tool list may have changed, keep-alive comments in between, until the caller leaves."""
-    queue = server.watch_tools()
-    try:
-        while True:
-            try:
-                await asyncio.wait_for(queue.get(), _KEEP_ALIVE)
-            except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
-            yield _event(note)
-    finally:
-        server.unwatch_tools(queue)
-
-
-def _server_stream(request: Request[Any, Any, Any], server: GatewayMcpServer, sessions: SessionCodec) -> Stream:
-    """The handshake-era GET stream of a session: ``notifications/tools/list_changed`` as it happens."""
-    if _SSE not in request.headers.get("accept", ""):
-        raise _Answer(_plain(406, "GET needs Accept: text/event-stream"))
-    session_id = request.headers.get("mcp-session-id")
-    if session_id is None:
-        raise _Answer(_plain(400, "Bad Request: missing Mcp-Session-Id"))
-    if sessions.open(session_id) is None:
-        raise _Answer(_plain(404, "Session not found"))
-    note = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
-    return Stream(
-        _changes(server, note), media_type=_SSE, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"}
-    )
-
-
-def _subscription(server: GatewayMcpServer, params: dict[str, Any], request_id: Any) -> Stream:
-    """A 2026-07-28 ``subscriptions/listen`` stream: the acknowledgement (the honoured subset), then changes."""
-    wanted = params.get("notifications")
-    honoured = {"toolsListChanged": True} if isinstance(wanted, dict) and wanted.get("toolsListChanged") else {}
-    meta = {"io.modelcontextprotocol/subscriptionId": request_id}
-    acknowledged = {
-        "jsonrpc": "2.0",
-        "method": "notifications/subscriptions/acknowledged",
-        "params": {"notifications": honoured, "_meta": meta},
-    }
-    note = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed", "params": {"_meta": meta}}
-
-    async def events() -> AsyncIterator[bytes]:
-        yield _event(acknowledged)
-        if not honoured:
-            while True:  # nothing was asked that the gateway sends: keep the stream, as the caller holds it
-                await asyncio.sleep(_KEEP_ALIVE)
-                yield b": keep-alive\n\n"
-        async for chunk in _changes(server, note):
-            yield chunk
-
-    return Stream(events(), media_type=_SSE, headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})

@@ -1,0 +1,135 @@
+"""Event-stream answers of ``/mcp``: streamed ``tools/call``, the handshake-era GET stream, and
+2026-07-28 ``subscriptions/listen``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar import Response
+from litestar.response import Stream
+
+from app.domain.mcp import GatewayMcpServer, RpcFailure
+from app.domain.mcp.errors import INTERNAL_ERROR
+from app.domain.mcp.server import Era
+
+__all__ = ("listen_stream", "server_stream", "streamed_call")
+
+logger = logging.getLogger("mcp_gateway")
+_encoder = msgspec.json.Encoder()
+_JSON = "application/json"
+_SSE = "text/event-stream"
+_STREAM_HEADERS = {"X-Accel-Buffering": "no", "Cache-Control": "no-cache"}
+_COMMIT_AFTER = 1.0
+"""Seconds a tools/call may take before its answer turns into an event stream."""
+_KEEP_ALIVE = 15.0
+
+
+async def streamed_call(
+    server: GatewayMcpServer, params: dict[str, Any], request_id: Any, era: Era, token: Any
+) -> Response[Any] | Stream:
+    """``tools/call`` for a caller that accepts an event stream.
+
+    A call that ends within ``_COMMIT_AFTER`` without progress is answered as plain JSON with the status
+    its outcome calls for. Otherwise the answer becomes an event stream: the backend's progress (under the
+    caller's token), keep-alive comments, then the response; if the caller goes away the stream ends,
+    which cancels the backend call.
+    """
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    status = 200
+
+    def on_progress(update: dict[str, Any]) -> None:
+        relayed = {key: value for key, value in update.items() if key != "progressToken"}
+        note = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {**relayed, "progressToken": token}}
+        queue.put_nowait(note)
+
+    async def run() -> None:
+        nonlocal status
+        try:
+            result = await server.handle("tools/call", params, era, on_progress if token is not None else None)
+            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "result": result})
+        except RpcFailure as failure:
+            status = failure.http_status
+            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()})
+        except Exception:
+            logger.exception("internal error in tools/call")
+            error = {"code": INTERNAL_ERROR, "message": "Internal error"}
+            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": error})
+        finally:
+            queue.put_nowait(None)
+
+    task = asyncio.create_task(run())
+    first = asyncio.ensure_future(queue.get())
+    await asyncio.wait({first}, timeout=_COMMIT_AFTER)
+    if first.done() and (message := first.result()) is not None and "method" not in message:
+        await task
+        return Response(message, status_code=status, media_type=_JSON)
+
+    async def events() -> AsyncIterator[bytes]:
+        getter = first
+        try:
+            while True:
+                while not (await asyncio.wait({getter}, timeout=_KEEP_ALIVE))[0]:
+                    yield b": keep-alive\n\n"
+                item = getter.result()
+                if item is None:
+                    return
+                yield b"event: message\ndata: " + _encoder.encode(item) + b"\n\n"
+                getter = asyncio.ensure_future(queue.get())
+        finally:
+            getter.cancel()
+            task.cancel()
+
+    return Stream(events(), media_type=_SSE, headers=_STREAM_HEADERS)
+
+
+def _event(message: dict[str, Any]) -> bytes:
+    return b"event: message\ndata: " + _encoder.encode(message) + b"\n\n"
+
+
+async def _changes(server: GatewayMcpServer, note: dict[str, Any]) -> AsyncIterator[bytes]:
+    """``note`` each time the tool list may have changed, keep-alive comments in between, until the caller leaves."""
+    queue = server.watch_tools()
+    try:
+        while True:
+            try:
+                await asyncio.wait_for(queue.get(), _KEEP_ALIVE)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            yield _event(note)
+    finally:
+        server.unwatch_tools(queue)
+
+
+def server_stream(server: GatewayMcpServer) -> Stream:
+    """The handshake-era GET stream of a session: ``notifications/tools/list_changed`` as it happens."""
+    note = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
+    return Stream(_changes(server, note), media_type=_SSE, headers=_STREAM_HEADERS)
+
+
+def listen_stream(server: GatewayMcpServer, params: dict[str, Any], request_id: Any) -> Stream:
+    """A 2026-07-28 ``subscriptions/listen`` stream: the acknowledgement (the honoured subset), then changes."""
+    wanted = params.get("notifications")
+    honoured = {"toolsListChanged": True} if isinstance(wanted, dict) and wanted.get("toolsListChanged") else {}
+    meta = {"io.modelcontextprotocol/subscriptionId": request_id}
+    acknowledged = {
+        "jsonrpc": "2.0",
+        "method": "notifications/subscriptions/acknowledged",
+        "params": {"notifications": honoured, "_meta": meta},
+    }
+    note = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed", "params": {"_meta": meta}}
+
+    async def events() -> AsyncIterator[bytes]:
+        yield _event(acknowledged)
+        if not honoured:
+            while True:  # nothing was asked that the gateway sends: keep the stream, as the caller holds it
+                await asyncio.sleep(_KEEP_ALIVE)
+                yield b": keep-alive\n\n"
+        async for chunk in _changes(server, note):
+            yield chunk
+
+    return Stream(events(), media_type=_SSE, headers=_STREAM_HEADERS)
