@@ -18,9 +18,10 @@ from typing import Any
 
 import httpx
 import msgspec
-from opentelemetry import propagate
 
-from app.adapters.mcp_client.jsonrpc import Message, RpcError, encode_notification, encode_request, encode_response
+from app.adapters.mcp_client.exchange import SessionExpired
+from app.adapters.mcp_client.jsonrpc import encode_notification, encode_request
+from app.adapters.mcp_client.notification_streams import NotificationStreams
 from app.adapters.mcp_client.protocol import (
     CLIENT_INFO,
     HANDSHAKE_VERSIONS,
@@ -30,16 +31,11 @@ from app.adapters.mcp_client.protocol import (
     META_PROTOCOL_VERSION,
     META_SERVER_INFO,
     MODERN_VERSIONS,
-    NAME_BEARING_METHODS,
     UNSUPPORTED_PROTOCOL_VERSION,
-    decode_or_fail,
-    encode_header_value,
-    read_limited,
-    transport_error,
     with_query,
 )
-from app.adapters.mcp_client.replies import as_object, http_failure, read_event_stream, result_of
-from app.adapters.mcp_client.session_base import BackendSession, ProgressHandler
+from app.adapters.mcp_client.replies import as_object
+from app.adapters.mcp_client.session_base import ProgressHandler
 from app.adapters.outbound_auth import Injection
 from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout
 
@@ -51,16 +47,7 @@ _PROBE_TIMEOUT = 10.0
 _JSON_AND_SSE = "application/json, text/event-stream"
 
 
-class _SessionExpired(Exception):
-    """The backend answered 404 for our ``Mcp-Session-Id``: it no longer knows the session."""
-
-
-class _Reply(msgspec.Struct):
-    result: msgspec.Raw | None
-    headers: httpx.Headers
-
-
-class StreamableHttpSession(BackendSession):
+class StreamableHttpSession(NotificationStreams):
     """MCP over Streamable HTTP to one backend, both eras; safe for concurrent use."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -99,81 +86,6 @@ class StreamableHttpSession(BackendSession):
         injection = await self._injection()
         body = self._with_meta(params, injection, method)
         await self._exchange(encode_notification(method, body), self._headers(method, body, injection), None, injection)
-
-    async def listen(self) -> None:
-        """Keep the backend's change-notification stream open and hand every notification to the handler.
-
-        Handshake era: the GET server stream of the session. 2026-07-28: a ``subscriptions/listen``
-        request asking for list changes. Reconnects with backoff; returns when the backend offers no
-        such stream (405), or — 2026-07-28 — does not announce ``tools.listChanged`` (a handshake-era
-        server may notify on its GET stream whatever it announced). Runs until cancelled.
-        """
-        delay = 1.0
-        while True:
-            try:
-                await self.connect()
-                generation = self._generation
-                if self.era == "modern" and not (self.capabilities.get("tools") or {}).get("listChanged"):
-                    return
-                if self.era == "handshake":
-                    if not await self._hold_server_stream():
-                        return
-                else:
-                    await self._hold_subscription()
-                delay = 1.0
-            except _SessionExpired:
-                await self._reconnect(generation)
-                continue
-            except BackendError as exc:
-                logger.debug("notification stream of '%s' failed: %s", self.name, exc.message)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
-
-    async def _hold_server_stream(self) -> bool:
-        """Read the handshake-era GET stream until it ends; ``False`` if the backend has none (405)."""
-        injection = await self._injection()
-        headers = self._headers("", None, injection)
-        headers["accept"] = "text/event-stream"
-        del headers["content-type"]
-        try:
-            async with self._http.stream(
-                "GET",
-                with_query(self.url, injection.query),
-                headers=headers,
-                timeout=httpx.Timeout(None, connect=10),
-            ) as response:
-                if response.status_code == 405:
-                    return False
-                if response.status_code == 404 and self.session_id:
-                    raise _SessionExpired
-                if response.status_code != 200:
-                    raise BackendProtocolError(self.name, f"server stream answered HTTP {response.status_code}")
-                await self._read_event_stream(response, None)
-        except httpx.HTTPError as exc:
-            raise transport_error(self.name, exc) from None
-        return True
-
-    async def _hold_subscription(self) -> None:
-        """One 2026-07-28 ``subscriptions/listen`` stream, read until the backend ends it."""
-        injection = await self._injection()
-        params = self._with_meta({"notifications": {"toolsListChanged": True}}, injection, "subscriptions/listen")
-        headers = self._headers("subscriptions/listen", params, injection)
-        request_id = next(self._ids)
-        try:
-            async with self._http.stream(
-                "POST",
-                with_query(self.url, injection.query),
-                content=encode_request(request_id, "subscriptions/listen", params),
-                headers=headers,
-                timeout=httpx.Timeout(None, connect=10),
-            ) as response:
-                content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                if response.status_code != 200 or content_type != "text/event-stream":
-                    raise BackendProtocolError(self.name, f"subscriptions/listen answered HTTP {response.status_code}")
-                with contextlib.suppress(BackendProtocolError):  # a graceful end is a final response
-                    await self._read_event_stream(response, request_id)
-        except httpx.HTTPError as exc:
-            raise transport_error(self.name, exc) from None
 
     async def aclose(self) -> None:
         """End the handshake session politely (DELETE) and forget the negotiated state."""
@@ -284,7 +196,7 @@ class StreamableHttpSession(BackendSession):
         generation = self._generation
         try:
             return await self._request_once(method, params, routing, on_progress)
-        except _SessionExpired:
+        except SessionExpired:
             logger.info("MCP server '%s' dropped session %s; re-initializing", self.name, self.session_id)
         except BackendRpcError as exc:
             if not (self.era == "modern" and exc.rpc_code == UNSUPPORTED_PROTOCOL_VERSION):
@@ -293,7 +205,7 @@ class StreamableHttpSession(BackendSession):
         await self._reconnect(generation)
         try:
             return await self._request_once(method, params, routing, on_progress)
-        except _SessionExpired:
+        except SessionExpired:
             raise BackendProtocolError(self.name, "rejected a freshly initialized session (404)") from None
 
     async def _request_once(
@@ -322,122 +234,10 @@ class StreamableHttpSession(BackendSession):
 
     async def _send_cancelled(self, request_id: int, injection: Injection) -> None:
         params = self._with_meta({"requestId": request_id, "reason": "cancelled by the gateway"}, injection, "")
-        with contextlib.suppress(BackendError, _SessionExpired):
+        with contextlib.suppress(BackendError, SessionExpired):
             await self._exchange(
                 encode_notification("notifications/cancelled", params),
                 self._headers("notifications/cancelled", params, injection),
                 None,
                 injection,
             )
-
-    async def _exchange(
-        self,
-        payload: bytes,
-        headers: Mapping[str, str],
-        request_id: int | None,
-        injection: Injection,
-        on_progress: ProgressHandler | None = None,
-    ) -> _Reply:
-        try:
-            async with self._http.stream(
-                "POST", with_query(self.url, injection.query), content=payload, headers=headers
-            ) as response:
-                return await self._read_reply(response, request_id, headers, on_progress)
-        except httpx.HTTPError as exc:
-            raise transport_error(self.name, exc) from None
-
-    async def _read_reply(
-        self,
-        response: httpx.Response,
-        request_id: int | None,
-        sent: Mapping[str, str],
-        on_progress: ProgressHandler | None = None,
-    ) -> _Reply:
-        status = response.status_code
-        if status == 202:
-            return _Reply(result=None, headers=response.headers)
-        if status == 404 and "mcp-session-id" in sent:
-            raise _SessionExpired
-        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if status == 200 and content_type == "text/event-stream":
-            result = await self._read_event_stream(response, request_id, on_progress)
-            return _Reply(result=result, headers=response.headers)
-        body = b"".join([chunk async for chunk in read_limited(response.aiter_bytes(), self.name, self._max_bytes)])
-        if status != 200:
-            raise http_failure(self.name, status, body)
-        if content_type != "application/json":
-            msg = f"answered with content type {content_type or 'none'!r}, expected JSON or an event stream"
-            raise BackendProtocolError(self.name, msg)
-        if request_id is None:
-            return _Reply(result=None, headers=response.headers)
-        return _Reply(
-            result=result_of(self.name, decode_or_fail(self.name, body), request_id), headers=response.headers
-        )
-
-    async def _read_event_stream(
-        self, response: httpx.Response, request_id: int | None, on_progress: ProgressHandler | None = None
-    ) -> msgspec.Raw | None:
-        chunks = read_limited(response.aiter_bytes(), self.name, self._max_bytes)
-
-        def on_message(message: Message) -> None:
-            if on_progress is not None and message.method == "notifications/progress":
-                on_progress(message)
-            else:
-                self._on_stream_message(message)
-
-        return await read_event_stream(chunks, self.name, request_id, on_message)
-
-    def _on_stream_message(self, message: Message) -> None:
-        if message.method is not None and message.id is not None:
-            self._spawn(self._refuse_server_request(message))
-        elif message.method is not None:
-            self._notified(message)
-
-    async def _refuse_server_request(self, message: Message) -> None:
-        """The gateway cannot answer sampling/elicitation on behalf of an agent here: say so, don't hang."""
-        assert message.id is not None
-        error = RpcError(code=-32601, message=f"the gateway does not support {message.method} requests")
-        injection = await self._injection()
-        with contextlib.suppress(BackendError, _SessionExpired):
-            await self._exchange(
-                encode_response(message.id, error=error), self._base_headers(injection), None, injection
-            )
-
-    # --- envelope ------------------------------------------------------------------------------
-
-    def _base_headers(self, injection: Injection) -> dict[str, str]:
-        headers = {"content-type": "application/json", "accept": _JSON_AND_SSE}
-        headers.update(injection.headers)
-        propagate.inject(headers)
-        return headers
-
-    def _headers(self, method: str, params: dict[str, Any] | None, injection: Injection) -> dict[str, str]:
-        headers = self._base_headers(injection)
-        if self.protocol_version:
-            headers["mcp-protocol-version"] = self.protocol_version
-        if self.era == "handshake":
-            if self.session_id:
-                headers["mcp-session-id"] = self.session_id
-            return headers
-        headers["mcp-method"] = method
-        key = NAME_BEARING_METHODS.get(method)
-        if key is not None and params is not None and isinstance(params.get(key), str):
-            headers["mcp-name"] = encode_header_value(params[key])
-        return headers
-
-    def _with_meta(self, params: dict[str, Any] | None, injection: Injection, method: str) -> dict[str, Any] | None:
-        if self.era != "modern" and not injection.meta:
-            return params
-        body = dict(params or {})
-        meta = dict(body.get("_meta") or {})
-        if self.era == "modern" and method != "initialize":
-            meta.update(
-                {
-                    META_PROTOCOL_VERSION: self.protocol_version,
-                    META_CLIENT_CAPABILITIES: {},
-                    META_CLIENT_INFO: CLIENT_INFO,
-                }
-            )
-        meta.update(injection.meta)
-        body["_meta"] = meta
-        return body
