@@ -1,165 +1,188 @@
-"""A tiny, correct MCP server for the demo: Streamable HTTP, handshake era, stateless, JSON answers.
+"""A tiny, correct MCP server for the demo: Streamable HTTP at ``POST /mcp``, handshake era, stateless, JSON only.
 
-Written with Litestar and msgspec (not the ``mcp`` SDK, which is only a test dependency), it speaks
-just enough MCP to show the gateway working: ``initialize``, ``ping``, ``tools/list``, ``tools/call``.
+Written with Litestar and msgspec (the ``mcp`` SDK is only a test dependency). It mints no sessions and opens no
+server stream, which the handshake-era transport allows: ``GET``/``DELETE`` answer 405 and every ``POST`` gets one
+JSON answer. Methods: ``initialize``, ``ping``, ``tools/list``, ``tools/call``; notifications and client responses
+get 202. Anything else is -32601 with HTTP 404 (``server/discover`` included), which dual-era clients read as "a
+handshake-era server" and fall back to ``initialize``.
+
+Checks, first failure wins: a foreign ``Origin`` (403), a missing or wrong bearer token when one is required
+(401), a method other than POST (405), unparseable JSON (-32700, 400), not a JSON-RPC message (-32600, 400),
+unknown method (-32601, 404), an ``MCP-Protocol-Version`` header naming no handshake-era version (-32600, 400),
+bad params (-32602, 200).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Litestar, Request, Response, route
+from msgspec import UNSET, UnsetType
 
 from app import __version__
-from app.demo.data import SAMPLE_LOGS
+from app.demo.tools import DemoTools, UnknownToolError
 
-__all__ = ("create_demo_backend",)
+__all__ = ("SUPPORTED_VERSIONS", "TOKEN_VARIABLE", "create_demo_backend")
 
-_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
-_LEVELS = ("error", "warning", "info")
+SUPPORTED_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+"""Handshake-era protocol versions the demo speaks, oldest first; the newest is offered to anyone else."""
 
+TOKEN_VARIABLE = "DEMO_LOGS_EU_TOKEN"  # noqa: S105 - the variable's name, not a secret
+"""Where the gateway (``env://DEMO_LOGS_EU_TOKEN``) and the demo runner find the EU cluster's token."""
 
-def _tools(cluster: str, region: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": "search_logs",
-            "title": "Search logs",
-            "description": f"Search the {region} log cluster ({cluster}) for lines containing every query word.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "query": {"type": "string", "description": "Words that must all appear in the line."},
-                    "timeframe": {"type": "string", "description": "How far back, e.g. 15m, 1h.", "default": "1h"},
-                    "level": {"type": "string", "enum": list(_LEVELS)},
-                },
-                "required": ["query"],
-            },
-            "outputSchema": {
-                "type": "object",
-                "properties": {
-                    "cluster": {"type": "string"},
-                    "region": {"type": "string"},
-                    "logs": {"type": "array", "items": {"type": "object"}},
-                    "count": {"type": "integer"},
-                },
-                "required": ["cluster", "logs", "count"],
-            },
-            "annotations": {"readOnlyHint": True, "openWorldHint": False},
-        },
-        {
-            "name": f"cluster_health_{region}",
-            "title": f"Cluster health ({region})",
-            "description": f"Health of the {region} log cluster.",
-            "inputSchema": {"type": "object", "properties": {}},
-            "annotations": {"readOnlyHint": True},
-        },
-    ]
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_Result = dict[str, Any]
 
 
-def _minutes(timeframe: str) -> int | None:
-    units = {"m": 1, "h": 60, "d": 1440}
-    number, unit = timeframe[:-1], timeframe[-1:]
-    return int(number) * units[unit] if number.isdigit() and unit in units else None
+class _Message(msgspec.Struct, forbid_unknown_fields=True):
+    """One JSON-RPC 2.0 message; ``params`` is decoded once the method picks its type."""
+
+    jsonrpc: Literal["2.0"]
+    method: str | UnsetType = UNSET
+    id: int | str | UnsetType = UNSET
+    params: msgspec.Raw = msgspec.Raw()
+    result: msgspec.Raw = msgspec.Raw()
+    error: msgspec.Raw = msgspec.Raw()
 
 
-def _search(cluster: str, region: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    query = arguments.get("query")
-    if not isinstance(query, str):
-        return _tool_error("argument 'query' (a string) is required")
-    timeframe = arguments.get("timeframe", "1h")
-    window = _minutes(timeframe) if isinstance(timeframe, str) else None
-    if window is None:
-        return _tool_error("argument 'timeframe' must look like 15m, 1h or 2d")
-    level = arguments.get("level")
-    if level is not None and level not in _LEVELS:
-        return _tool_error(f"argument 'level' must be one of {', '.join(_LEVELS)}")
-    words = query.lower().split()
-    now = datetime.now(UTC)
-    logs = [
-        {
-            "timestamp": (now - timedelta(minutes=ago)).isoformat(timespec="seconds"),
-            "level": lvl,
-            "service": service,
-            "message": message,
+class _InitializeParams(msgspec.Struct, rename="camel"):
+    protocol_version: str
+
+
+class _CallToolParams(msgspec.Struct):
+    name: str
+    arguments: msgspec.Raw = msgspec.Raw()
+
+
+class _RpcError(Exception):
+    """Answer the request with this JSON-RPC error."""
+
+    def __init__(self, code: int, message: str, status: int = 200) -> None:
+        super().__init__(message)
+        self.code = code
+        """JSON-RPC error code."""
+        self.message = message
+        """Human-readable reason."""
+        self.status = status
+        """HTTP status of the answer."""
+
+
+def _error(request_id: int | str | None, code: int, message: str, status: int, **headers: str) -> Response[Any]:
+    body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+    return Response(body, status_code=status, headers=headers or None)
+
+
+def _params(raw: msgspec.Raw, kind: type[Any]) -> Any:
+    try:
+        return msgspec.json.decode(raw or b"{}", type=kind)
+    except msgspec.DecodeError as exc:
+        raise _RpcError(-32602, f"Invalid params: {exc}") from None
+
+
+def _well_formed(message: _Message) -> bool:
+    """A request or notification (a method, no result or error), or a response (an id and one of them)."""
+    answers = bool(message.result) + bool(message.error)
+    if isinstance(message.method, UnsetType):
+        return answers == 1 and not isinstance(message.id, UnsetType)
+    return answers == 0
+
+
+def _foreign_origin(origin: str | None) -> bool:
+    """A browser page from another site (DNS rebinding): only local origins may call a 127.0.0.1 server."""
+    if origin is None:
+        return False
+    try:
+        return urlsplit(origin).hostname not in _LOCAL_HOSTS
+    except ValueError:  # not even a URL
+        return True
+
+
+def create_demo_backend(cluster: str, *, region: str, required_token: str | None) -> Litestar:
+    """The demo MCP server of one log cluster, at ``POST /mcp``.
+
+    Args:
+        cluster: Server name (``serverInfo.name``) and the ``cluster`` of every result, e.g. ``demo-logs-us``.
+        region: Picks the sample log lines and names the cluster-only tool ``cluster_health_<region>``.
+        required_token: When set, every request must carry ``Authorization: Bearer <required_token>``.
+    """
+    tools = DemoTools(cluster, region)
+    expected_authorization = f"Bearer {required_token}".encode() if required_token is not None else None
+
+    def initialize(params: msgspec.Raw) -> _Result:
+        requested = _params(params, _InitializeParams).protocol_version
+        return {
+            "protocolVersion": requested if requested in SUPPORTED_VERSIONS else SUPPORTED_VERSIONS[-1],
+            "capabilities": {"tools": {"listChanged": False}},
+            "serverInfo": {"name": cluster, "version": __version__},
+            "instructions": (
+                f"Example log cluster {cluster} ({region.upper()}). Call search_logs with a few words, e.g. "
+                f"'timeout' or 'campaign failed'; cluster_health_{region} reports its status."
+            ),
         }
-        for ago, lvl, service, message in SAMPLE_LOGS.get(cluster, [])
-        if ago <= window and (level is None or lvl == level) and all(w in f"{service} {message}".lower() for w in words)
-    ]
-    document = {"cluster": cluster, "region": region, "logs": logs, "count": len(logs)}
-    return {
-        "content": [{"type": "text", "text": json.dumps(document)}],
-        "structuredContent": document,
-        "isError": False,
+
+    def call_tool(params: msgspec.Raw) -> _Result:
+        call = _params(params, _CallToolParams)
+        try:
+            return tools.call(call.name, call.arguments)
+        except UnknownToolError:
+            raise _RpcError(-32602, f"Unknown tool: {call.name!r} (this cluster has no tool of that name)") from None
+
+    methods: dict[str, Callable[[msgspec.Raw], _Result]] = {
+        "initialize": initialize,
+        "ping": lambda _: {},
+        "tools/list": lambda _: {"tools": tools.definitions},
+        "tools/call": call_tool,
     }
 
+    def answer(message: _Message, version_header: str | None) -> Response[Any]:
+        if isinstance(message.method, UnsetType) or isinstance(message.id, UnsetType):
+            return Response(
+                b"", status_code=202, media_type="text/plain"
+            )  # a notification, or a response to a request we never send
+        handler = methods.get(message.method)
+        if handler is None:
+            return _error(message.id, -32601, f"Method not found: {message.method}", 404)
+        if message.method != "initialize" and version_header is not None and version_header not in SUPPORTED_VERSIONS:
+            supported = ", ".join(SUPPORTED_VERSIONS)
+            text = f"Unsupported MCP-Protocol-Version {version_header!r}; this server speaks {supported}"
+            return _error(message.id, -32600, text, 400)
+        try:
+            result = handler(message.params)
+        except _RpcError as exc:
+            return _error(message.id, exc.code, exc.message, exc.status)
+        return Response({"jsonrpc": "2.0", "id": message.id, "result": result})
 
-def _tool_error(message: str) -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": message}], "isError": True}
-
-
-def _rpc_error(request_id: Any, code: int, message: str, status: int) -> Response[dict[str, Any]]:
-    body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
-    return Response(body, status_code=status)
-
-
-def create_demo_backend(cluster: str, *, region: str, required_token: str | None = None) -> Litestar:
-    """The demo MCP server for ``cluster`` at ``POST /mcp`` (``GET``/``DELETE`` answer 405)."""
-    tools = _tools(cluster, region)
-
-    def handle(message: dict[str, Any]) -> Response[Any]:
-        request_id, method = message.get("id"), message.get("method")
-        raw_params = message.get("params")
-        params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
-        if "id" not in message:
-            return Response(b"", status_code=202)  # a notification
-        if method == "initialize":
-            requested = params.get("protocolVersion")
-            result: dict[str, Any] = {
-                "protocolVersion": requested if requested in _VERSIONS else _VERSIONS[-1],
-                "capabilities": {"tools": {"listChanged": False}},
-                "serverInfo": {"name": cluster, "version": __version__},
-                "instructions": f"Demo log cluster for {region}: try search_logs with query 'campaign' or 'timeout'.",
-            }
-        elif method == "ping":
-            result = {}
-        elif method == "tools/list":
-            result = {"tools": tools}
-        elif method == "tools/call":
-            name, arguments = params.get("name"), params.get("arguments") or {}
-            if name == "search_logs":
-                result = _search(cluster, region, arguments if isinstance(arguments, dict) else {})
-            elif name == f"cluster_health_{region}":
-                health = {"cluster": cluster, "region": region, "status": "green", "nodes": 3}
-                result = {"content": [{"type": "text", "text": json.dumps(health)}], "structuredContent": health}
-            else:
-                return _rpc_error(request_id, -32602, f"Unknown tool: {name}", 200)
-        else:
-            return _rpc_error(request_id, -32601, f"Method not found: {method}", 404)
-        return Response({"jsonrpc": "2.0", "id": request_id, "result": result})
+    def refusal(request: Request[Any, Any, Any]) -> Response[Any] | None:
+        """The answer to a request that never reaches JSON-RPC: foreign origin, bad token, not a POST."""
+        if _foreign_origin(request.headers.get("origin")):
+            return Response(b"Forbidden: cross-origin request", status_code=403, media_type="text/plain")
+        if expected_authorization is not None:
+            sent = request.headers.get("authorization")
+            if sent is None or not hmac.compare_digest(sent.encode(), expected_authorization):
+                challenge = f'Bearer realm="{cluster}"' + (', error="invalid_token"' if sent is not None else "")
+                text = f"demo cluster {cluster} requires the bearer token from {TOKEN_VARIABLE}"
+                return _error(None, -32000, text, 401, **{"WWW-Authenticate": challenge})
+        if request.method != "POST":
+            return Response(b"", status_code=405, headers={"Allow": "POST"}, media_type="text/plain")
+        return None
 
     @route("/mcp", http_method=["GET", "POST", "DELETE"], status_code=200)
-    async def mcp(request: Request[Any, Any, Any]) -> Response[Any]:
-        if request.method != "POST":
-            return Response(b"", status_code=405, headers={"Allow": "POST"})
-        if required_token is not None:
-            sent = request.headers.get("authorization", "")
-            if not hmac.compare_digest(sent.encode(), f"Bearer {required_token}".encode()):
-                message = f"demo cluster {cluster} requires the bearer token from DEMO_LOGS_EU_TOKEN"
-                return _rpc_error(None, -32001, message, 401)
+    async def mcp_endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
+        refused = refusal(request)
+        if refused is not None:
+            return refused
         try:
-            message = msgspec.json.decode(await request.body())
+            message = msgspec.json.decode(await request.body(), type=_Message)
+        except msgspec.ValidationError as exc:
+            return _error(None, -32600, f"Invalid Request: {exc}", 400)
         except msgspec.DecodeError:
-            return _rpc_error(None, -32700, "Parse error", 400)
-        if (
-            not isinstance(message, dict)
-            or message.get("jsonrpc") != "2.0"
-            or not isinstance(message.get("method"), str)
-        ):
-            return _rpc_error(None, -32600, "Invalid Request", 400)
-        return handle(message)
+            return _error(None, -32700, "Parse error", 400)
+        if not _well_formed(message):
+            return _error(None, -32600, "Invalid Request: not a JSON-RPC request, notification or response", 400)
+        return answer(message, request.headers.get("mcp-protocol-version"))
 
-    return Litestar([mcp], openapi_config=None)
+    return Litestar([mcp_endpoint], openapi_config=None)
