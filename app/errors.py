@@ -6,6 +6,8 @@ responses (and, on ``/mcp``, to JSON-RPC errors).
     GatewayError
     ├── ConfigError ................ settings or servers file invalid (raised at start-up)
     ├── InvalidRequest ............. 400  input that names a bad field or value
+    ├── Unauthenticated ............ 401  no, malformed or unverifiable bearer token (carries the RFC 6750 error)
+    ├── AccessDenied ............... 403  the caller's roles/scopes/groups do not allow this (audited as `denied`)
     ├── NotFound ................... 404
     │   ├── ServerNotFound
     │   └── ToolNotFound
@@ -27,6 +29,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = (
+    "AccessDenied",
     "ConfigError",
     "Conflict",
     "GatewayError",
@@ -38,6 +41,7 @@ __all__ = (
     "ServerNotFound",
     "ServiceUnavailable",
     "ToolNotFound",
+    "Unauthenticated",
 )
 
 
@@ -64,6 +68,30 @@ class ConfigError(GatewayError):
 class InvalidRequest(GatewayError):
     status_code = 400
     code = "invalid_request"
+
+
+class Unauthenticated(GatewayError):
+    """The request carries no usable bearer token; the response challenges with ``WWW-Authenticate``."""
+
+    status_code = 401
+    code = "unauthenticated"
+
+    def __init__(self, message: str, error: str | None = "invalid_token") -> None:
+        super().__init__(message)
+        self.error = error
+        """RFC 6750 error code (``invalid_token``, ``invalid_request``) or None when no token was sent."""
+
+
+class AccessDenied(GatewayError):
+    """The caller is known but may not do this; ``scopes`` names scopes that would allow it."""
+
+    status_code = 403
+    code = "access_denied"
+
+    def __init__(self, message: str, *, server: str | None = None, scopes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.server = server
+        self.scopes = scopes
 
 
 class NotFound(GatewayError):

@@ -28,6 +28,7 @@ from app.domain.registry import ServerConfig
 from app.server.cli import register_commands
 from app.server.errors import exception_handlers
 from app.server.lifespan import gateway_services, service_dependencies
+from app.server.request_context import RequestContextMiddleware
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
             [SystemController, ServersController, ProxyController, StandardController, mcp_endpoint]
         )
         app_config.plugins.append(SQLAlchemyPlugin(config=self.db_config))
+        app_config.middleware.insert(0, RequestContextMiddleware)
         app_config.dependencies.update(
             {
                 "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
