@@ -6,6 +6,7 @@ from litestar import Litestar
 
 from app.domain.registry import load_servers_file
 from app.errors import ConfigError
+from app.server.authentication import check_auth_settings
 from app.server.core import ApplicationCore
 from app.settings import Settings, load_settings
 from app.telemetry import configure_tracing
@@ -20,12 +21,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ConfigError: invalid settings or servers file; the message names the variable, file, server and key.
     """
     settings = settings or load_settings()
-    if settings.auth_enabled or settings.mcp_auth_enabled:
-        msg = (
-            "AUTH_ENABLED / MCP_AUTH_ENABLED: inbound authentication is not available in this version yet; "
-            "set both to false and keep the gateway on a trusted network"
-        )
-        raise ConfigError(msg)
+    problems = check_auth_settings(settings)
+    if problems:
+        raise ConfigError("; ".join(problems))
     file_servers = load_servers_file(settings.mcp_servers_file) if settings.mcp_servers_file else {}
     configure_tracing()
     # The body limit must reach the constructor: Litestar ignores one set by a plugin's on_app_init.

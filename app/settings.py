@@ -42,6 +42,24 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """Client secret for introspection (secret: never logged or shown)."""
     mcp_resource_server_url: str = "http://localhost:8000/mcp"
     """Canonical URL of the gateway's MCP endpoint: the token audience and the RFC 9728 resource."""
+    oidc_issuer: str = ""
+    """Issuer URL of the token authority (``iss`` of accepted tokens); unset: ``KEYCLOAK_URL/realms/KEYCLOAK_REALM``."""
+    jwt_jwks_url: str = ""
+    """Explicit JWKS URL; unset: the ``jwks_uri`` of the issuer's ``.well-known/openid-configuration``."""
+    jwt_audience: str = ""
+    """Comma-separated audiences a token must name (any one); unset: ``MCP_RESOURCE_SERVER_URL``."""
+    jwt_leeway_seconds: int = 30
+    """Clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
+    jwks_cache_seconds: float = 600.0
+    """How long signing keys are used before the JWKS is fetched again (an unknown ``kid`` also refreshes)."""
+    jwks_min_refresh_seconds: float = 10.0
+    """Least time between JWKS refreshes caused by unknown ``kid`` values (protects the token authority)."""
+    introspection_cache_seconds: float = 60.0
+    """Longest time an active introspection result is reused (never past the token's ``exp``)."""
+    auth_role_clients: str = "mcp-gateway-client"
+    """Comma-separated clients whose ``resource_access.<client>.roles`` count (plus ``MCP_OAUTH_CLIENT_ID``)."""
+    admin_role: str = "mcp-admin"
+    """Role that may change the registry and read the audit trail and ``/config`` when authentication is on."""
     database_url: str = "sqlite:///mcp_gateway.db"
     """SQLAlchemy URL; ``sqlite://``, ``postgresql://`` and ``mysql://`` forms are mapped to async drivers."""
     database_auto_migrate: bool | None = None
@@ -88,6 +106,34 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
                 value = mask_url_password(value)
             view[field.encode_name] = value
         return view
+
+    @property
+    def auth_required(self) -> bool:
+        """Whether requests need a bearer token (JWTs with ``AUTH_ENABLED``, opaque ones with ``MCP_AUTH_ENABLED``)."""
+        return self.auth_enabled or self.mcp_auth_enabled
+
+    @property
+    def issuer(self) -> str:
+        """The trusted token issuer (explicit, else derived from the Keycloak realm)."""
+        if self.oidc_issuer:
+            return self.oidc_issuer.rstrip("/")
+        if self.keycloak_url:
+            return f"{self.keycloak_url.rstrip('/')}/realms/{self.keycloak_realm}"
+        return ""
+
+    @property
+    def audiences(self) -> tuple[str, ...]:
+        configured = tuple(a.strip() for a in self.jwt_audience.split(",") if a.strip())
+        return configured or (self.mcp_resource_server_url,)
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.jwt_algorithm.split(",") if a.strip())
+
+    @property
+    def role_clients(self) -> frozenset[str]:
+        clients = {c.strip() for c in self.auth_role_clients.split(",") if c.strip()}
+        return frozenset(clients | ({self.mcp_oauth_client_id} if self.mcp_oauth_client_id else set()))
 
 
 def mask_url_password(url: str) -> str:

@@ -11,7 +11,7 @@ from contextvars import ContextVar, Token
 
 import msgspec
 
-__all__ = ("ANONYMOUS", "CallContext", "Principal", "current_call", "reset_call", "set_call")
+__all__ = ("ANONYMOUS", "CallContext", "Principal", "current_call", "principal_from_claims", "reset_call", "set_call")
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,3 +67,44 @@ def set_call(context: CallContext) -> Token[CallContext]:
 
 def reset_call(token: Token[CallContext]) -> None:
     _CURRENT.reset(token)
+
+
+def principal_from_claims(claims: dict[str, object], role_clients: frozenset[str] = frozenset()) -> Principal:
+    """A principal from verified JWT claims or an RFC 7662 introspection response (Keycloak-shaped).
+
+    Roles: ``realm_access.roles``, a top-level ``roles`` list, and ``resource_access.<client>.roles``
+    for the clients in ``role_clients`` only (roles another client defines are not trusted).
+    Scopes: ``scope`` (space separated) or ``scp``. Groups: ``groups`` with any leading ``/`` dropped.
+    """
+    roles: set[str] = set(_strings(_get(claims, "realm_access", "roles")) + _strings(claims.get("roles")))
+    for client in role_clients:
+        roles.update(_strings(_get(claims, "resource_access", client, "roles")))
+    scope = claims.get("scope")
+    scopes = scope.split() if isinstance(scope, str) else _strings(scope) + _strings(claims.get("scp"))
+    client_id = _text(claims.get("azp")) or _text(claims.get("client_id"))
+    return Principal(
+        subject=_text(claims.get("sub")) or client_id or "unknown",
+        username=_text(claims.get("preferred_username")) or _text(claims.get("username")),
+        email=_text(claims.get("email")),
+        client_id=client_id,
+        roles=frozenset(roles),
+        scopes=frozenset(scopes),
+        groups=frozenset(group.lstrip("/") for group in _strings(claims.get("groups"))),
+    )
+
+
+def _get(claims: dict[str, object], *path: str) -> object:
+    node: object = claims
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _strings(value: object) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""

@@ -25,6 +25,7 @@ from app.api.tools import ProxyController
 from app.db.engine import create_sqlalchemy_config
 from app.domain.mcp import SessionCodec
 from app.domain.registry import ServerConfig
+from app.server.authentication import AuthenticationMiddleware
 from app.server.cli import register_commands
 from app.server.errors import exception_handlers
 from app.server.lifespan import gateway_services, service_dependencies
@@ -67,7 +68,7 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
             [SystemController, ServersController, ProxyController, StandardController, mcp_endpoint]
         )
         app_config.plugins.append(SQLAlchemyPlugin(config=self.db_config))
-        app_config.middleware.insert(0, RequestContextMiddleware)
+        app_config.middleware[:0] = [RequestContextMiddleware, AuthenticationMiddleware]
         app_config.dependencies.update(
             {
                 "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.adapters.credentials import CredentialStore
 from app.adapters.outbound_auth import OutboundAuth
+from app.domain.access import AccessPolicy
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import Broadcaster, Invoker, ToolRouter
 from app.domain.mcp import GatewayMcpServer
 from app.domain.registry import ServerConfig
 from app.domain.registry.directory import ServerDirectory
+from app.server.authentication import Authenticator
 from app.server.database import prepare_database
 from app.settings import Settings
 
@@ -33,6 +35,8 @@ class GatewayServices(msgspec.Struct, kw_only=True):
     """Everything request handlers need beyond the per-request database session."""
 
     directory: ServerDirectory
+    access: AccessPolicy
+    authenticator: Authenticator
     pool: BackendPool
     catalog: ToolCatalog
     invoker: Invoker
@@ -69,17 +73,21 @@ async def gateway_services(
             ssl_context=ssl_context,
             max_response_bytes=settings.backend_max_response_bytes,
         )
+        access = AccessPolicy(settings.admin_role)
         catalog = ToolCatalog(
             directory,
             pool,
+            access,
             ttl_seconds=settings.catalog_ttl_seconds,
             server_names=settings.expose_server_tool_names,
         )
-        invoker = Invoker(directory, pool, catalog)
+        invoker = Invoker(directory, pool, catalog, access)
         broadcaster = Broadcaster(invoker)
-        router = ToolRouter(directory, catalog, invoker, broadcaster)
+        router = ToolRouter(directory, catalog, invoker, broadcaster, access)
         services = GatewayServices(
             directory=directory,
+            access=access,
+            authenticator=Authenticator(settings, credential_http),
             pool=pool,
             catalog=catalog,
             invoker=invoker,
@@ -110,6 +118,7 @@ def _from_state(field: str) -> Provide:
 
 
 service_dependencies: dict[str, Provide] = {
-    name: _from_state(name) for name in ("directory", "catalog", "invoker", "broadcaster", "router", "mcp_handler")
+    name: _from_state(name)
+    for name in ("directory", "access", "catalog", "invoker", "broadcaster", "router", "mcp_handler")
 }
-"""``directory``, ``catalog``, ``invoker``, ``broadcaster``, ``router`` and ``mcp_handler`` for controllers."""
+"""The long-lived services controllers receive by name."""

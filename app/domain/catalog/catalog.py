@@ -3,6 +3,9 @@
 Listing never waits on a server whose tools are already cached: stale entries are served while a
 refresh runs. Only a server seen for the first time is waited for, and only up to a short budget;
 a slow or dead one is then reported as pending or failed while the others are listed.
+
+Listings are per caller: without an explicit server list, ``view()`` and ``content()`` cover the
+enabled servers the current caller may use (see ``AccessPolicy``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import msgspec
 
 from app.adapters.mcp_client import Message
+from app.domain.access import AccessPolicy
 from app.domain.backends import BackendPool
 from app.domain.catalog.aggregate import Catalog, aggregate
 from app.domain.catalog.content import ContentCatalog, aggregate_content
@@ -28,6 +32,8 @@ from app.errors import BackendRpcError, GatewayError
 __all__ = ("ServerStatus", "ServerTools", "ToolCatalog")
 
 logger = logging.getLogger("mcp_gateway.catalog")
+
+_MAX_VIEWS = 64
 
 
 class ServerTools:
@@ -91,6 +97,7 @@ class ToolCatalog:
         self,
         directory: ServerDirectory,
         pool: BackendPool,
+        access: AccessPolicy | None = None,
         *,
         ttl_seconds: float = 60.0,
         first_fetch_wait: float = 3.0,
@@ -98,6 +105,7 @@ class ToolCatalog:
     ) -> None:
         self._directory = directory
         self._pool = pool
+        self._access = access or AccessPolicy()
         self._ttl = ttl_seconds
         self._first_fetch_wait = first_fetch_wait
         self._server_names = server_names
@@ -107,7 +115,9 @@ class ToolCatalog:
         self._watchers: set[asyncio.Queue[None]] = set()
         self._version = 0
         """Bumped whenever any server's tools or configuration change (see ``_announce_change``)."""
-        self._view_cache: tuple[tuple[int, tuple[str, ...]], Catalog] | None = None
+        self._views: dict[tuple[str, ...], Catalog] = {}
+        """Aggregated views by server set (one per distinct access pattern), valid for ``_views_version``."""
+        self._views_version = -1
         directory.subscribe(self._server_changed)
         pool.set_notification_handler(self.on_notification)
 
@@ -150,9 +160,13 @@ class ToolCatalog:
             await asyncio.wait(waiting, timeout=self._first_fetch_wait)
         return {server.name: self._entries[server.name] for server in chosen}
 
+    def usable(self) -> list[RegisteredServer]:
+        """The enabled servers the current caller may use."""
+        return self._access.usable(self._directory.enabled())
+
     async def content(self) -> ContentCatalog:
-        """Resources, templates and prompts of every enabled server, merged (see ``catalog.content``)."""
-        entries = await self.server_tools()
+        """Resources, templates and prompts of the caller's servers, merged (see ``catalog.content``)."""
+        entries = await self.server_tools(self.usable())
         listings = {
             name: {"resources": e.resources, "templates": e.templates, "prompts": e.prompts}
             for name, e in entries.items()
@@ -160,17 +174,30 @@ class ToolCatalog:
         return aggregate_content(listings)
 
     async def view(self, servers: Iterable[RegisteredServer] | None = None) -> Catalog:
-        """The aggregated catalog (tools grouped by name plus synthesised broadcast tools)."""
-        chosen = list(self._directory.enabled() if servers is None else servers)
+        """The aggregated catalog (tools grouped by name plus synthesised broadcast tools) of ``servers``.
+
+        Default: the enabled servers the current caller may use.
+        """
+        chosen = self.usable() if servers is None else list(servers)
         entries = await self.server_tools(chosen)
         # Aggregating 100 servers x 50 tools costs ~10 ms: do it once per change, not once per listing.
-        key = (self._version, tuple(server.name for server in chosen))
-        if self._view_cache is not None and self._view_cache[0] == key:
-            return self._view_cache[1]
-        listed = {name: entry.tools or [] for name, entry in entries.items()}
-        view = aggregate(listed, {server.name: server.config for server in chosen}, server_names=self._server_names)
-        self._view_cache = (key, view)
+        if self._views_version != self._version:
+            self._views.clear()
+            self._views_version = self._version
+        key = tuple(server.name for server in chosen)
+        view = self._views.get(key)
+        if view is None:
+            listed = {name: entry.tools or [] for name, entry in entries.items()}
+            configs = {server.name: server.config for server in chosen}
+            view = aggregate(listed, configs, server_names=self._server_names)
+            if len(self._views) >= _MAX_VIEWS:
+                self._views.pop(next(iter(self._views)))
+            self._views[key] = view
         return view
+
+    async def full_view(self) -> Catalog:
+        """The aggregated catalog of every enabled server, whoever the caller is (to tell 403 from 404)."""
+        return await self.view(self._directory.enabled())
 
     # --- refreshing ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from app.domain.access import AccessPolicy
 from app.domain.backends import BackendPool
 from app.domain.catalog.catalog import ToolCatalog
 from app.domain.invocation.results import BroadcastOutcome, CallOutcome
@@ -19,12 +20,15 @@ __all__ = ("Broadcaster", "Invoker")
 class Invoker:
     """Runs one ``tools/call`` on one named server."""
 
-    __slots__ = ("_catalog", "_directory", "_pool")
+    __slots__ = ("_access", "_catalog", "_directory", "_pool")
 
-    def __init__(self, directory: ServerDirectory, pool: BackendPool, catalog: ToolCatalog) -> None:
+    def __init__(
+        self, directory: ServerDirectory, pool: BackendPool, catalog: ToolCatalog, access: AccessPolicy | None = None
+    ) -> None:
         self._directory = directory
         self._pool = pool
         self._catalog = catalog
+        self._access = access or AccessPolicy()
 
     async def call(
         self,
@@ -37,10 +41,12 @@ class Invoker:
 
         Raises:
             ServerNotFound, ServerDisabled: the server cannot take calls.
+            AccessDenied: the current caller may not use the server.
             ToolNotFound: the server is known not to offer ``tool`` (or its allow-list hides it).
             BackendError, CredentialUnavailable: the call itself failed.
         """
         registered = self._directory.get_enabled(server)
+        self._access.check(registered)
         allowed = registered.config.tools
         entry = self._catalog.entry(server)
         known = {t.get("name") for t in entry.tools} if entry is not None and entry.tools is not None else None

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from app.domain.access import AccessPolicy, denied
 from app.domain.catalog.aggregate import Catalog, ToolRoute
 from app.domain.catalog.catalog import ToolCatalog
 from app.domain.invocation.invoker import Broadcaster, Invoker
@@ -23,17 +24,27 @@ def results_uri(tool: str) -> str:
 
 
 class ToolRouter:
-    """Resolves exposed tool names through the catalog and runs them."""
+    """Resolves exposed tool names through the caller's view of the catalog and runs them.
 
-    __slots__ = ("_broadcaster", "_catalog", "_directory", "_invoker")
+    A name the caller cannot see but that exists for others is a 403 (``AccessDenied``), not a 404;
+    broadcasts silently leave out servers the caller may not use and report how many were left out.
+    """
+
+    __slots__ = ("_access", "_broadcaster", "_catalog", "_directory", "_invoker")
 
     def __init__(
-        self, directory: ServerDirectory, catalog: ToolCatalog, invoker: Invoker, broadcaster: Broadcaster
+        self,
+        directory: ServerDirectory,
+        catalog: ToolCatalog,
+        invoker: Invoker,
+        broadcaster: Broadcaster,
+        access: AccessPolicy | None = None,
     ) -> None:
         self._directory = directory
         self._catalog = catalog
         self._invoker = invoker
         self._broadcaster = broadcaster
+        self._access = access or AccessPolicy()
 
     async def call(
         self,
@@ -49,11 +60,15 @@ class ToolRouter:
 
         Raises:
             ToolNotFound: no such tool in the catalog.
+            AccessDenied: the tool exists only on servers the caller may not use.
             InvalidRequest: a tag broadcast without a valid ``tool_name``.
         """
         view = await self._catalog.view()
         route = view.route(name)
         if route is None:
+            hidden = (await self._catalog.full_view()).route(name)
+            if hidden is not None and hidden.servers:
+                raise denied(self._directory.get_enabled(hidden.servers[0]))
             raise ToolNotFound(name)
         if route.kind == "tool" and len(route.servers) == 1:
             assert route.tool is not None
@@ -62,7 +77,13 @@ class ToolRouter:
             result: dict[str, Any] = msgspec.json.decode(outcome.raw)
             return result
         tool, servers, args = self._fan_out(view, route, arguments)
-        return broadcast_tool_result(await self._broadcaster.call_all(tool, args, servers))
+        full = await self._catalog.full_view()
+        offering = set(full.servers_with(tool))
+        if route.kind == "tag":
+            everyone_route = full.route(name)
+            offering &= set(everyone_route.servers) if everyone_route is not None else set()
+        excluded = len(offering - set(servers))
+        return broadcast_tool_result(await self._broadcaster.call_all(tool, args, servers, excluded=excluded))
 
     async def broadcast(
         self,
@@ -75,20 +96,27 @@ class ToolRouter:
         """Broadcast backend tool ``tool``: to the named servers, else to every server offering it,
         narrowed to those carrying any of ``tags``.
 
+        Servers the caller may not use are left out (counted in ``excluded``).
+
         Raises:
             ToolNotFound: no server (after filtering) offers the tool.
+            AccessDenied: servers offer it, but the caller may use none of them.
         """
         if servers:
             targets = list(dict.fromkeys(servers))
         else:
-            view = await self._catalog.view()
-            targets = list(view.servers_with(tool))
+            targets = list((await self._catalog.full_view()).servers_with(tool))
         if tags:
             wanted = set(tags)
             targets = [s for s in targets if (r := self._directory.find(s)) is None or wanted & set(r.config.tags)]
-        if not targets:
+        # Unknown names stay in: their leg reports "not registered", as the caller asked for them by name.
+        hidden = [r for s in targets if (r := self._directory.find(s)) is not None and not self._access.may_use(r)]
+        allowed = [s for s in targets if s not in {r.name for r in hidden}]
+        if not allowed:
+            if hidden:
+                raise denied(hidden[0])
             raise ToolNotFound(tool)
-        return await self._broadcaster.call_all(tool, arguments, targets)
+        return await self._broadcaster.call_all(tool, arguments, allowed, excluded=len(hidden))
 
     def _fan_out(
         self, view: Catalog, route: ToolRoute, arguments: dict[str, Any] | None
@@ -127,6 +155,7 @@ def broadcast_tool_result(outcome: BroadcastOutcome) -> dict[str, Any]:
             "total_servers": total,
             "successful": outcome.successful,
             "failed": outcome.failed,
+            "excluded_servers": outcome.excluded,
             "execution_time_ms": outcome.duration_ms,
         },
     }

@@ -1,0 +1,115 @@
+"""TokenIntrospector: opaque bearer tokens checked with RFC 7662 at the authority's introspection endpoint.
+
+Active results are cached by the token's SHA-256 for at most ``cache_seconds`` and never past the
+token's own ``exp``; inactive results for a short while too, so a client retrying a revoked token
+does not hammer the authority. The cache is bounded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
+
+import httpx
+import msgspec
+
+from app.errors import ServiceUnavailable, Unauthenticated
+
+__all__ = ("TokenIntrospector",)
+
+_INACTIVE_SECONDS = 10.0
+
+
+class TokenIntrospector:
+    """``introspect(token)`` → the authority's claims about an active token."""
+
+    __slots__ = ("_cache", "_client", "_endpoint", "_http", "audiences", "cache_seconds", "calls", "max_entries")
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        endpoint: Callable[[], Awaitable[str]],
+        *,
+        client_id: str,
+        client_secret: str,
+        audiences: Collection[str] = (),
+        cache_seconds: float = 60.0,
+        max_entries: int = 10_000,
+    ) -> None:
+        self._http = http
+        self._endpoint = endpoint
+        self._client = (client_id, client_secret)
+        self.audiences = frozenset(audiences)
+        self.cache_seconds = cache_seconds
+        self.max_entries = max_entries
+        self._cache: OrderedDict[bytes, tuple[float, dict[str, Any] | None]] = OrderedDict()
+        self.calls = 0
+        """How many introspection requests were sent (observable by tests and metrics)."""
+
+    async def introspect(self, token: str) -> dict[str, Any]:
+        """The introspection response of an active token.
+
+        Raises:
+            Unauthenticated: the token is not active (or not meant for this gateway).
+            ServiceUnavailable: the introspection endpoint cannot be used.
+        """
+        digest = hashlib.sha256(token.encode()).digest()
+        now = time.time()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > now:
+            claims = cached[1]
+        else:
+            claims = await self._ask(token)
+            self._remember(digest, claims, now)
+        if claims is None:
+            raise Unauthenticated("token is not active")
+        return claims
+
+    async def _ask(self, token: str) -> dict[str, Any] | None:
+        url = await self._endpoint()
+        self.calls += 1
+        try:
+            response = await self._http.post(
+                url,
+                data={"token": token, "token_type_hint": "access_token"},
+                auth=self._client,
+                headers={"Accept": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            msg = f"token introspection at {url} unreachable: {type(exc).__name__}"
+            raise ServiceUnavailable(msg) from None
+        if response.status_code != 200:
+            status = response.status_code
+            msg = f"token introspection at {url} answered HTTP {status} (check MCP_OAUTH_CLIENT_ID/SECRET)"
+            raise ServiceUnavailable(msg)
+        try:
+            body = msgspec.json.decode(response.content)
+        except msgspec.DecodeError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("active"), bool):
+            msg = f"token introspection at {url} did not return an RFC 7662 response"
+            raise ServiceUnavailable(msg)
+        if not body["active"]:
+            return None
+        audience = body.get("aud")
+        if audience is not None and self.audiences:
+            given = {audience} if isinstance(audience, str) else set(audience) if isinstance(audience, list) else set()
+            if not given & self.audiences:
+                return None
+        return body
+
+    def _remember(self, digest: bytes, claims: dict[str, Any] | None, now: float) -> None:
+        if claims is None:
+            until = now + _INACTIVE_SECONDS
+        else:
+            until = now + self.cache_seconds
+            exp = claims.get("exp")
+            if isinstance(exp, int | float):
+                until = min(until, float(exp))
+        self._cache[digest] = (until, claims)
+        self._cache.move_to_end(digest)
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
