@@ -10,10 +10,13 @@ from litestar.handlers.base import BaseRouteHandler
 __all__ = ("require_admin",)
 
 
-def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Seam for registry mutations: they become admin-only when inbound authentication lands.
+def require_admin(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Registry changes, the audit trail and ``/config`` need the admin role (``ADMIN_ROLE``).
 
-    Until then ``create_app`` refuses ``AUTH_ENABLED=true``, so every caller is the anonymous
-    development principal and may change the registry.
+    With authentication off every caller is the development principal and passes.
+
+    Raises:
+        AccessDenied: the caller lacks the admin role (403, audited as ``denied``).
     """
-    del connection
+    action = handler.opt.get("action") or f"{connection.scope.get('method', 'GET')} {connection.url.path}"
+    connection.app.state.services.access.check_admin(action)

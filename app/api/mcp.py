@@ -58,7 +58,9 @@ def _fail(request_id: Any, failure: RpcFailure) -> _Answer:
 
 def _rpc_error(request_id: Any, failure: RpcFailure, headers: dict[str, str] | None = None) -> Response[Any]:
     body = {"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()}
-    return Response(body, status_code=failure.http_status, media_type=_JSON, headers=headers)
+    return Response(
+        body, status_code=failure.http_status, media_type=_JSON, headers={**failure.headers, **(headers or {})}
+    )
 
 
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:

@@ -40,6 +40,7 @@ async def streamed_call(
     """
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
     status = 200
+    headers: dict[str, str] = {}
 
     def on_progress(update: dict[str, Any]) -> None:
         relayed = {key: value for key, value in update.items() if key != "progressToken"}
@@ -47,12 +48,12 @@ async def streamed_call(
         queue.put_nowait(note)
 
     async def run() -> None:
-        nonlocal status
+        nonlocal status, headers
         try:
             result = await server.handle("tools/call", params, era, on_progress if token is not None else None)
             queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "result": result})
         except RpcFailure as failure:
-            status = failure.http_status
+            status, headers = failure.http_status, failure.headers
             queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()})
         except Exception:
             logger.exception("internal error in tools/call")
@@ -66,7 +67,7 @@ async def streamed_call(
     await asyncio.wait({first}, timeout=_COMMIT_AFTER)
     if first.done() and (message := first.result()) is not None and "method" not in message:
         await task
-        return Response(message, status_code=status, media_type=_JSON)
+        return Response(message, status_code=status, media_type=_JSON, headers=headers)
 
     async def events() -> AsyncIterator[bytes]:
         getter = first

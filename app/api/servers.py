@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from app.api.guards import require_admin
+from app.domain.access import AccessPolicy
 from app.domain.catalog.catalog import ServerStatus, ToolCatalog
 from app.domain.registry import AccessConfig, AuthConfig, RegisteredServer, RegistryService, ServerRegistration
 from app.domain.registry.directory import ServerDirectory
@@ -76,16 +77,27 @@ class ServersController(Controller):
     tags = ["registry"]
     dependencies = {"registry": Provide(provide_registry_service)}
 
-    @get("/servers", summary="List registered MCP servers")
-    async def list_servers(self, registry: NamedDependency[RegistryService]) -> ServerList:
-        servers = [ServerView.of(s) for s in await registry.list_servers()]
+    @get("/servers", summary="List the registered MCP servers the caller may use (admins: all)")
+    async def list_servers(
+        self, registry: NamedDependency[RegistryService], access: NamedDependency[AccessPolicy]
+    ) -> ServerList:
+        listed = await registry.list_servers()
+        if not access.is_admin():
+            listed = access.usable(listed)
+        servers = [ServerView.of(s) for s in listed]
         return ServerList(servers=servers, count=len(servers))
 
     @get("/server/{name:str}/info", summary="One server's configuration and live status")
     async def server_info(
-        self, registry: NamedDependency[RegistryService], catalog: NamedDependency[ToolCatalog], name: FromPath[str]
+        self,
+        registry: NamedDependency[RegistryService],
+        catalog: NamedDependency[ToolCatalog],
+        access: NamedDependency[AccessPolicy],
+        name: FromPath[str],
     ) -> ServerInfo:
         server = await registry.get_server(name)
+        if not access.is_admin():
+            access.check(server)
         return ServerInfo(**msgspec.structs.asdict(ServerView.of(server)), status=await catalog.status(server))
 
     @post("/servers", summary="Register a server (source=api)", guards=[require_admin])

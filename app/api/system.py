@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __version__
+from app.api.guards import require_admin
 from app.settings import Settings
 
 __all__ = ("SystemController",)
@@ -46,7 +47,7 @@ class SystemController(Controller):
         body = {"status": "ok" if ready else "unavailable", "version": __version__, "database": database}
         return Response(body, status_code=200 if ready else 503)
 
-    @get("/config", summary="Effective settings; secrets shown only as set/unset")
+    @get("/config", summary="Effective settings; secrets shown only as set/unset", guards=[require_admin])
     async def config(
         self, settings: NamedDependency[Settings], file_server_count: NamedDependency[int]
     ) -> dict[str, Any]:

@@ -29,6 +29,7 @@ __all__ = (
     "Authenticator",
     "bearer_challenge",
     "check_auth_settings",
+    "insufficient_scope_challenge",
     "is_public_path",
     "resource_metadata_url",
 )
@@ -80,6 +81,12 @@ def bearer_challenge(
             params.append(f'error_description="{_quoted(description)}"')
     params += [f'{name}="{_quoted(value)}"' for name, value in extra.items()]
     return "Bearer " + ", ".join(params)
+
+
+def insufficient_scope_challenge(settings: Settings, path: str, scopes: tuple[str, ...]) -> str:
+    """The challenge of a 403: ``insufficient_scope`` plus, when known, the scopes that would allow the call."""
+    extra = {"scope": " ".join(scopes)} if scopes else {}
+    return bearer_challenge(settings, path, "insufficient_scope", "the token does not grant access to this", **extra)
 
 
 def _quoted(text: str) -> str:

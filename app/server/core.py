@@ -17,6 +17,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 
 from app import __version__
+from app.api.discovery import DiscoveryController
 from app.api.mcp import mcp_endpoint
 from app.api.servers import ServersController
 from app.api.standard import StandardController
@@ -65,7 +66,14 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = self.settings
         app_config.route_handlers.extend(
-            [SystemController, ServersController, ProxyController, StandardController, mcp_endpoint]
+            [
+                SystemController,
+                DiscoveryController,
+                ServersController,
+                ProxyController,
+                StandardController,
+                mcp_endpoint,
+            ]
         )
         app_config.plugins.append(SQLAlchemyPlugin(config=self.db_config))
         app_config.middleware[:0] = [RequestContextMiddleware, AuthenticationMiddleware]

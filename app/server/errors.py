@@ -11,7 +11,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from app.errors import GatewayError
+from app.errors import AccessDenied, GatewayError
+from app.server.authentication import insufficient_scope_challenge
 from app.validation import describe_problem
 
 __all__ = ("PROBLEM_MEDIA_TYPE", "exception_handlers", "problem_response")
@@ -29,6 +30,14 @@ def problem_response(status: int, code: str, detail: str, **extra: Any) -> Respo
 
 def _gateway_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[dict[str, Any]]:
     return problem_response(exc.status_code, exc.code, exc.message)
+
+
+def _access_denied(request: Request[Any, Any, Any], exc: AccessDenied) -> Response[dict[str, Any]]:
+    response = problem_response(403, exc.code, exc.message)
+    settings = request.app.state.settings
+    if settings.auth_required:
+        response.headers["WWW-Authenticate"] = insufficient_scope_challenge(settings, request.url.path, exc.scopes)
+    return response
 
 
 def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -67,6 +76,7 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
 
 exception_handlers: ExceptionHandlersMap = {
     GatewayError: _gateway_error,
+    AccessDenied: _access_denied,
     ValidationException: _validation_error,
     HTTPException: _http_exception,
     IntegrityError: _integrity_error,

@@ -24,7 +24,7 @@ from app.domain.invocation import Broadcaster, Invoker, ToolRouter
 from app.domain.mcp import GatewayMcpServer
 from app.domain.registry import ServerConfig
 from app.domain.registry.directory import ServerDirectory
-from app.server.authentication import Authenticator
+from app.server.authentication import Authenticator, insufficient_scope_challenge
 from app.server.database import prepare_database
 from app.settings import Settings
 
@@ -94,7 +94,13 @@ async def gateway_services(
             broadcaster=broadcaster,
             router=router,
             mcp_handler=GatewayMcpServer(
-                catalog, router, directory, pool, ttl_ms=int(settings.catalog_ttl_seconds * 1000)
+                catalog,
+                router,
+                directory,
+                pool,
+                ttl_ms=int(settings.catalog_ttl_seconds * 1000),
+                per_caller=settings.auth_required,
+                challenge=lambda scopes: insufficient_scope_challenge(settings, "/mcp", scopes),
             ),
         )
         app.state.services = services

@@ -19,9 +19,9 @@ from app.adapters.mcp_client.protocol import HANDSHAKE_VERSIONS, META_SERVER_INF
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import ToolRouter
-from app.domain.mcp.errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RpcFailure
+from app.domain.mcp.errors import FORBIDDEN, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RpcFailure
 from app.domain.registry.directory import ServerDirectory
-from app.errors import BackendRpcError, GatewayError, InvalidRequest, ToolNotFound
+from app.errors import AccessDenied, BackendRpcError, GatewayError, InvalidRequest, ToolNotFound
 
 __all__ = ("SERVER_INFO", "Era", "GatewayMcpServer")
 
@@ -42,7 +42,7 @@ _INSTRUCTIONS = (
 class GatewayMcpServer:
     """Answers ``ping``, ``tools/list``, ``tools/call`` (and the handshake / discovery results)."""
 
-    __slots__ = ("_catalog", "_directory", "_page_size", "_pool", "_router", "_ttl_ms")
+    __slots__ = ("_cache_scope", "_catalog", "_challenge", "_directory", "_page_size", "_pool", "_router", "_ttl_ms")
 
     def __init__(
         self,
@@ -53,7 +53,14 @@ class GatewayMcpServer:
         *,
         page_size: int = 100,
         ttl_ms: int = 0,
+        per_caller: bool = False,
+        challenge: Callable[[tuple[str, ...]], str] | None = None,
     ) -> None:
+        """``per_caller``: listings depend on who asks (authentication on), so results are ``private``.
+        ``challenge`` builds the ``WWW-Authenticate`` value of a 403 from the scopes that would allow the call.
+        """
+        self._cache_scope = "private" if per_caller else "public"
+        self._challenge = challenge
         self._catalog = catalog
         self._router = router
         self._directory = directory
@@ -151,7 +158,7 @@ class GatewayMcpServer:
         if start + self._page_size < len(items):
             result["nextCursor"] = _cursor(start + self._page_size)
         if era == "modern":
-            result.update({"ttlMs": self._ttl_ms, "cacheScope": "public"})
+            result.update({"ttlMs": self._ttl_ms, "cacheScope": self._cache_scope})
         return result
 
     async def _read_resource(self, params: dict[str, Any], era: Era) -> dict[str, Any]:
@@ -202,6 +209,10 @@ class GatewayMcpServer:
             return await self._router.call(name, arguments, on_progress)
         except ToolNotFound:
             raise _invalid(f"Unknown tool: {name}", era) from None
+        except AccessDenied as exc:
+            data = {"server": exc.server, "requiredScopes": list(exc.scopes)}
+            challenge = {"WWW-Authenticate": self._challenge(exc.scopes)} if self._challenge is not None else None
+            raise RpcFailure(FORBIDDEN, exc.message, data, http_status=403, headers=challenge) from None
         except InvalidRequest as exc:
             raise _invalid(exc.message, era) from None
         except BackendRpcError as exc:
