@@ -9,6 +9,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
+from app.domain.access import AccessPolicy
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import BroadcastOutcome, Invoker, ToolRouter, payload_of
 from app.domain.registry.directory import ServerDirectory
@@ -66,6 +67,8 @@ class BroadcastResponse(msgspec.Struct):
     execution_time_ms: float
     results: dict[str, Any]
     errors: dict[str, str]
+    excluded_servers: int = 0
+    """Servers offering the tool that the caller may not use (left out, not called)."""
 
 
 def broadcast_response(outcome: BroadcastOutcome) -> BroadcastResponse:
@@ -79,6 +82,7 @@ def broadcast_response(outcome: BroadcastOutcome) -> BroadcastResponse:
         execution_time_ms=outcome.duration_ms,
         results=results,
         errors=errors,
+        excluded_servers=outcome.excluded,
     )
 
 
@@ -94,9 +98,11 @@ class ProxyController(Controller):
         self,
         directory: NamedDependency[ServerDirectory],
         catalog: NamedDependency[ToolCatalog],
+        access: NamedDependency[AccessPolicy],
         mcp_server: ServerQuery,
     ) -> ToolListResponse:
         server = directory.get_enabled(mcp_server)
+        access.check(server)
         entry = (await catalog.server_tools([server]))[server.name]
         if entry.tools is None:
             # Never fetched successfully: say why instead of pretending the server has no tools.

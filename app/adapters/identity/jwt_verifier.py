@@ -44,8 +44,9 @@ def check_algorithms(algorithms: Collection[str]) -> None:
 
 
 def looks_like_jwt(token: str) -> bool:
-    """Three dot-separated base64url parts (an opaque token goes to introspection instead)."""
-    return token.count(".") == 2 and all(token.split("."))
+    """Three dot-separated parts, header and payload non-empty (an opaque token goes to introspection instead)."""
+    parts = token.split(".")
+    return len(parts) == 3 and bool(parts[0]) and bool(parts[1])
 
 
 class JwtVerifier:
