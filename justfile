@@ -56,5 +56,13 @@ db-migrate MSG: install
 bench *ARGS: install
     {{bin}}/python -m tests.benchmarks.bench_invoke {{ARGS}}
 
+# Lint the Helm chart, render it with several value sets and validate every manifest (offline)
+helm-check: install
+    {{bin}}/pytest -q -p no:cacheprovider tests/deploy/test_helm_chart.py
+
+# Build the container image mcp-gateway:local from deploy/Dockerfile (needs Docker)
+image TAG="mcp-gateway:local":
+    docker build -f deploy/Dockerfile -t {{TAG}} .
+
 # Everything CI runs: lint, types, tests
 check: lint typecheck test
