@@ -14,10 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 import pytest
 import yaml
 
 from app.domain.registry.servers_file import load_servers_file
+from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
@@ -100,6 +102,14 @@ def test_gateway_authenticates_with_keycloak_stores_in_postgres_and_traces_to_ja
     assert _env(services["jaeger"])["COLLECTOR_OTLP_ENABLED"] == "true"
     assert len(env["MCP_SESSION_SECRET"]) >= 32
     assert env["DATABASE_AUTO_MIGRATE"] == "false", "the migrate service upgrades the schema"
+
+
+def test_gateway_environment_names_only_settings_the_gateway_reads(services: dict[str, Any]) -> None:
+    settings = {field.encode_name for field in msgspec.structs.fields(Settings)}
+    credentials = {"DEMO_LOGS_EU_TOKEN"}  # read through env:// refs of the servers file
+    for name in ("gateway", "migrate"):
+        names = {n for n in _env(services[name]) if not n.startswith("OTEL_")} - credentials
+        assert names <= settings, f"{name}: unknown settings {sorted(names - settings)}"
 
 
 def test_gateway_runs_on_a_read_only_root_with_tmpfs_tmp(services: dict[str, Any]) -> None:

@@ -18,17 +18,21 @@ from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
+import msgspec
 import pytest
 import yaml
 
 from app.domain.registry.config import AccessConfig, AuthConfig, AuthMethod, ServerConfig
 from app.domain.registry.servers_file import parse_servers_document
+from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART_DIR = ROOT / "deploy" / "helm" / "mcp-gateway"
 RELEASE = "gw"
 NAMESPACE = "mcp"
 FULLNAME = "gw-mcp-gateway"
+SERVE_OPTIONS = {"MCP_GATEWAY_HOST", "MCP_GATEWAY_PORT", "WEB_CONCURRENCY"}
+"""Variables ``mcp-gateway serve`` reads for its options (not gateway settings)."""
 KUBE_VERSIONS = ["1.25", kubernetes_validate.utils.latest_version()]
 
 SERVERS = {
@@ -319,6 +323,18 @@ def test_gateway_settings_become_their_environment_variables(custom_manifests: l
     assert env["WEB_CONCURRENCY"] == "2"
     assert container["args"] == ["serve"], "access log on: no --no-access-log"
     assert container["image"] == "registry.example.com/platform/mcp-gateway:1.2.3"
+
+
+def test_every_gateway_variable_the_chart_sets_is_a_setting_the_gateway_reads(
+    custom_manifests: list[dict[str, Any]],
+) -> None:
+    settings = {field.encode_name for field in msgspec.structs.fields(Settings)}
+    values = _custom_values()
+    extra = set(values["env"]) | set(values["secretEnv"])
+    for kind in ("Deployment", "Job"):
+        names = set(_env(_container(_one(custom_manifests, kind)))) - extra - SERVE_OPTIONS
+        names = {n for n in names if not n.startswith(("OTEL_", "POD_"))}
+        assert names <= settings, f"{kind}: unknown settings {sorted(names - settings)}"
 
 
 def test_an_env_credential_ref_without_a_secret_fails_rendering(chart: helm.Chart) -> None:
