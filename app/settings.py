@@ -94,6 +94,20 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """Largest request body accepted on any endpoint (413 above it)."""
     backend_max_response_bytes: int = 10 * 1024 * 1024
     """Largest backend response accepted; bigger ones fail that call (protects the gateway's memory)."""
+    audit_db_enabled: bool = True
+    """Also store audit events in the ``audit_logs`` table (served by ``GET /audit``)."""
+    audit_queue_size: int = 10_000
+    """Audit events each sink may hold waiting to be written; beyond it that sink drops new ones (counted)."""
+    audit_batch_size: int = 200
+    """Most audit events written at once (one file write, one database ``executemany``)."""
+    audit_retry_attempts: int = 5
+    """Retries of a failed audit batch (backoff 0.2 s doubling up to 5 s) before it is dropped and counted."""
+    audit_flush_seconds: float = 10.0
+    """At shutdown, how long pending audit events may take to be written before the rest is counted as dropped."""
+    audit_max_parameter_bytes: int = 8192
+    """Largest encoded ``parameters`` an audit event keeps; bigger ones become a truncation marker."""
+    metrics_enabled: bool = True
+    """Serve Prometheus metrics at ``GET /metrics``."""
 
     def public_view(self) -> dict[str, Any]:
         """The effective settings by env name, with secrets reduced to ``set``/``unset``."""

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from advanced_alchemy.extensions.litestar import AlembicAsyncConfig, SQLAlchemyAsyncConfig
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.db.migrations import ALEMBIC_INI, VERSION_TABLE, migrations_dir
 from app.errors import ConfigError
@@ -54,13 +55,21 @@ def is_sqlite(url: str) -> bool:
     return urlsplit(url).scheme.lower().split("+")[0] == "sqlite"
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine for ``database_url`` with per-dialect connection settings."""
+def create_engine(database_url: str, *, background_writer: bool = False) -> AsyncEngine:
+    """An async engine for ``database_url`` with per-dialect connection settings.
+
+    ``background_writer``: an engine for one writer task (the audit trail): SQLite connections are
+    opened per use, so a database file that went away and came back is picked up; server databases
+    get a pool of two.
+    """
     url = async_database_url(database_url)
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        pooling: dict[str, Any] = {"poolclass": NullPool} if background_writer else {}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pooling)
         event.listen(engine.sync_engine, "connect", _tune_sqlite_connection)
         return engine
+    if background_writer:
+        return create_async_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=0, pool_recycle=1800)
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 

@@ -35,7 +35,8 @@ class AuditRecord(BigIntBase):
     """``success``, ``error`` or ``denied``."""
     duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    """``X-Request-ID`` (the caller's when sane: up to 128 characters)."""
     trace_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
