@@ -92,6 +92,10 @@ def test_gateway_authenticates_with_keycloak_stores_in_postgres_and_traces_to_ja
     assert env["AUTH_ENABLED"] == "true"
     assert env["KEYCLOAK_URL"] == "http://keycloak:8080"
     assert env["KEYCLOAK_REALM"] == "mcp-gateway"
+    keycloak = _env(services["keycloak"])
+    assert env["OIDC_ISSUER"] == f"{keycloak['KC_HOSTNAME']}/realms/{env['KEYCLOAK_REALM']}", "the tokens' iss"
+    assert env["JWT_JWKS_URL"].startswith(f"{env['KEYCLOAK_URL']}/realms/{env['KEYCLOAK_REALM']}/")
+    assert keycloak["KC_HOSTNAME_BACKCHANNEL_DYNAMIC"] == "true", "keys stay reachable at the container address"
     database = urlsplit(env["DATABASE_URL"])
     postgres = _env(services["postgres"])
     assert database.scheme == "postgresql"

@@ -65,7 +65,14 @@ def _custom_values() -> dict[str, Any]:
         "env": {"CATALOG_TTL_SECONDS": "30"},
         "gateway": {
             "logLevel": "DEBUG",
-            "auth": {"enabled": True, "keycloakUrl": "https://sso.example.com", "keycloakRealm": "agents"},
+            "auth": {
+                "enabled": True,
+                "keycloakUrl": "http://keycloak.identity:8080",
+                "keycloakRealm": "agents",
+                "issuer": "https://sso.example.com/realms/agents",
+                "jwksUrl": "http://keycloak.identity:8080/realms/agents/protocol/openid-connect/certs",
+                "audiences": ["https://mcp.example.com/mcp", "mcp-gateway"],
+            },
             "resourceServerUrl": "https://mcp.example.com/mcp",
             "allowedOrigins": ["https://console.example.com", "https://chat.example.com"],
         },
@@ -315,8 +322,11 @@ def test_gateway_settings_become_their_environment_variables(custom_manifests: l
     container = _container(_one(custom_manifests, "Deployment"))
     env = _env(container)
     assert env["AUTH_ENABLED"] == "true"
-    assert env["KEYCLOAK_URL"] == "https://sso.example.com"
+    assert env["KEYCLOAK_URL"] == "http://keycloak.identity:8080"
     assert env["KEYCLOAK_REALM"] == "agents"
+    assert env["OIDC_ISSUER"] == "https://sso.example.com/realms/agents"
+    assert env["JWT_JWKS_URL"] == "http://keycloak.identity:8080/realms/agents/protocol/openid-connect/certs"
+    assert env["JWT_AUDIENCE"] == "https://mcp.example.com/mcp,mcp-gateway"
     assert env["LOG_LEVEL"] == "DEBUG"
     assert env["MCP_RESOURCE_SERVER_URL"] == "https://mcp.example.com/mcp"
     assert env["MCP_ALLOWED_ORIGINS"] == "https://console.example.com,https://chat.example.com"
@@ -450,6 +460,7 @@ def _with(values: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
         ("replicaCount", "two", "/replicaCount"),
         ("image.pullPolicy", "Sometimes", "/image/pullPolicy"),
         ("gateway.logLevel", "VERBOSE", "/gateway/logLevel"),
+        ("gateway.auth.issuer", "sso.example.com", "/gateway/auth/issuer"),
         ("service.type", "Internal", "/service/type"),
         ("service.port", 70000, "/service/port"),
         ("replicas", 2, "additional properties 'replicas'"),
