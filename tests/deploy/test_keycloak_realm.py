@@ -110,10 +110,11 @@ def test_test_user_can_read_logs_as_sre(realm: dict[str, Any]) -> None:
     assert user["lastName"]
 
 
-def test_admin_user_is_mcp_admin(realm: dict[str, Any]) -> None:
+def test_admin_user_has_the_gateway_admin_role(realm: dict[str, Any]) -> None:
     user = _user(realm, "admin-user")
     assert user["enabled"] is True
     assert _password(user) == "adminpass"
+    assert Settings().admin_role == "mcp-admin"
     assert "mcp-admin" in user["realmRoles"]
     assert user["firstName"]
     assert user["lastName"]
