@@ -66,10 +66,7 @@ class ToolRouter:
         view = await self._catalog.view()
         route = view.route(name)
         if route is None:
-            hidden = (await self._catalog.full_view()).route(name)
-            if hidden is not None and hidden.servers:
-                raise denied(self._directory.get_enabled(hidden.servers[0]))
-            raise ToolNotFound(name)
+            route = await self._hidden_route(name)
         if route.kind == "tool" and len(route.servers) == 1:
             assert route.tool is not None
             outcome = await self._invoker.call(route.servers[0], route.tool, arguments, on_progress)
@@ -117,6 +114,19 @@ class ToolRouter:
                 raise denied(hidden[0])
             raise ToolNotFound(tool)
         return await self._broadcaster.call_all(tool, arguments, allowed, excluded=len(hidden))
+
+    async def _hidden_route(self, name: str) -> ToolRoute:
+        """A name missing from the caller's view: a broadcast the caller can run on a subset keeps its usable
+        servers (the rest are excluded); anything else is 403 if it exists for others, else unknown.
+        """
+        route = (await self._catalog.full_view()).route(name)
+        if route is None or not route.servers:
+            raise ToolNotFound(name)
+        usable = {server.name for server in self._catalog.usable()}
+        kept = tuple(server for server in route.servers if server in usable)
+        if route.kind == "tool" or not kept:
+            raise denied(self._directory.get_enabled(next(s for s in route.servers if s not in usable)))
+        return msgspec.structs.replace(route, servers=kept)
 
     def _fan_out(
         self, view: Catalog, route: ToolRoute, arguments: dict[str, Any] | None

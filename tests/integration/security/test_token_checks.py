@@ -1,0 +1,115 @@
+"""Key and token handling: JWKS caching and rotation, introspection of opaque tokens, public paths, challenges."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from joserfc.jwk import RSAKey
+
+from tests.identity_provider import IdentityProvider, bearer
+from tests.mcp_backends import Backend
+
+
+async def test_signing_keys_are_fetched_once_for_many_requests(idp: IdentityProvider, secured: Any) -> None:
+    before = idp.jwks_fetches
+    async with secured({}) as client:
+        for _ in range(25):
+            assert (await client.get("/tools", headers=bearer(idp.mint()))).status_code == 200
+    assert idp.jwks_fetches - before == 1
+
+
+async def test_unknown_kid_flood_refreshes_the_keys_at_most_once(idp: IdentityProvider, secured: Any) -> None:
+    async with secured({}, jwks_min_refresh_seconds=60) as client:
+        assert (await client.get("/tools", headers=bearer(idp.mint()))).status_code == 200
+        before = idp.jwks_fetches
+        strangers = [RSAKey.generate_key(2048, parameters={"kid": f"bogus-{i}"}) for i in range(3)]
+        answers = await asyncio.gather(
+            *(client.get("/tools", headers=bearer(idp.mint(strangers[i % 3]))) for i in range(30))
+        )
+    assert {a.status_code for a in answers} == {401}
+    assert idp.jwks_fetches - before == 1
+
+
+async def test_rotated_key_is_picked_up_on_first_sight(idp: IdentityProvider, secured: Any) -> None:
+    async with secured({}, jwks_min_refresh_seconds=0) as client:
+        assert (await client.get("/tools", headers=bearer(idp.mint()))).status_code == 200
+        rotated = RSAKey.generate_key(2048, parameters={"kid": "rsa-2"})
+        idp.published.append(rotated)
+        try:
+            response = await client.get("/tools", headers=bearer(idp.mint(rotated)))
+        finally:
+            idp.published.remove(rotated)
+    assert response.status_code == 200, response.text
+
+
+async def test_opaque_tokens_are_introspected_and_cached(
+    idp: IdentityProvider, secured: Any, backends: Callable[..., Backend]
+) -> None:
+    backend = backends("alpha", kind="stateless")
+    token = idp.issue_opaque()
+    async with secured({"alpha": {"url": backend.url}}, mcp_auth_enabled=True) as client:
+        before = idp.introspections
+        for _ in range(5):
+            response = await client.post(
+                "/mcp/invoke",
+                params={"mcp_server": "alpha"},
+                json={"tool_name": "echo", "parameters": {"text": "x"}},
+                headers=bearer(token),
+            )
+            assert response.status_code == 200, response.text
+        assert idp.introspections - before == 1
+        # JWTs are still verified locally when both kinds are on.
+        assert (await client.get("/tools", headers=bearer(idp.mint()))).status_code == 200
+        assert idp.introspections - before == 1
+
+
+async def test_inactive_or_unknown_opaque_token_is_refused(idp: IdentityProvider, secured: Any) -> None:
+    expired = idp.issue_opaque(exp=int(time.time()) - 10)
+    async with secured({}, auth_enabled=False, mcp_auth_enabled=True) as client:
+        for token in (expired, "never-issued-token"):
+            response = await client.get("/tools", headers=bearer(token))
+            assert response.status_code == 401
+            assert 'error="invalid_token"' in response.headers["www-authenticate"]
+            assert response.json()["detail"] == "token is not active"
+
+
+async def test_introspection_result_is_not_reused_past_token_expiry(idp: IdentityProvider, secured: Any) -> None:
+    token = idp.issue_opaque(exp=int(time.time()) + 2)
+    async with secured({}, auth_enabled=False, mcp_auth_enabled=True) as client:
+        assert (await client.get("/tools", headers=bearer(token))).status_code == 200
+        await asyncio.sleep(2.5)
+        assert (await client.get("/tools", headers=bearer(token))).status_code == 401
+
+
+async def test_probes_and_discovery_need_no_token(secured: Any) -> None:
+    async with secured({}) as client:
+        for path in ("/health", "/health/live", "/.well-known/oauth-protected-resource", "/schema/openapi.json"):
+            assert (await client.get(path)).status_code == 200, path
+        for path in ("/config", "/mcp/servers", "/tools"):
+            assert (await client.get(path)).status_code == 401, path
+
+
+async def test_mcp_endpoint_challenge_points_at_its_own_metadata(secured: Any) -> None:
+    async with secured({}) as client:
+        response = await client.post(
+            "/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}},
+            headers={"Accept": "application/json, text/event-stream"},
+        )
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    assert challenge == ('Bearer resource_metadata="http://localhost:8000/.well-known/oauth-protected-resource/mcp"')
+
+
+async def test_unreachable_token_authority_is_503_not_401(idp: IdentityProvider, secured: Any) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with secured({}, keycloak_url=f"http://127.0.0.1:{port}") as client:
+        response = await client.get("/tools", headers=bearer(idp.mint()))
+    assert response.status_code == 503
+    assert "unreachable" in response.json()["detail"]
