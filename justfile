@@ -56,6 +56,10 @@ db-migrate MSG: install
 bench *ARGS: install
     {{bin}}/python -m tests.benchmarks.bench_invoke {{ARGS}}
 
+# Measure the per-request cost of token verification with warm key and introspection caches
+bench-auth *ARGS: install
+    {{bin}}/python -m tests.benchmarks.bench_auth {{ARGS}}
+
 # Lint the Helm chart, render it with several value sets and validate every manifest (offline)
 helm-check: install
     {{bin}}/pytest -q -p no:cacheprovider tests/deploy/test_helm_chart.py
