@@ -43,7 +43,8 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     mcp_resource_server_url: str = "http://localhost:8000/mcp"
     """Canonical URL of the gateway's MCP endpoint: the token audience and the RFC 9728 resource."""
     oidc_issuer: str = ""
-    """Issuer URL of the token authority (``iss`` of accepted tokens); unset: ``KEYCLOAK_URL/realms/KEYCLOAK_REALM``."""
+    """Issuer of accepted tokens (``iss``); unset: ``KEYCLOAK_URL/realms/KEYCLOAK_REALM`` (set it when the
+    authority's public name differs from the ``KEYCLOAK_URL`` the gateway reaches it by)."""
     jwt_jwks_url: str = ""
     """Explicit JWKS URL; unset: the ``jwks_uri`` of the issuer's ``.well-known/openid-configuration``."""
     jwt_audience: str = ""
@@ -134,6 +135,14 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
         if self.keycloak_url:
             return f"{self.keycloak_url.rstrip('/')}/realms/{self.keycloak_realm}"
         return ""
+
+    @property
+    def issuer_metadata_url(self) -> str:
+        """Where the issuer's discovery document is fetched: through ``KEYCLOAK_URL`` when set (the address
+        the gateway can reach, which may differ from the public ``OIDC_ISSUER``), else under the issuer."""
+        if self.keycloak_url:
+            return f"{self.keycloak_url.rstrip('/')}/realms/{self.keycloak_realm}/.well-known/openid-configuration"
+        return f"{self.issuer}/.well-known/openid-configuration"
 
     @property
     def audiences(self) -> tuple[str, ...]:

@@ -39,6 +39,8 @@ class IdentityProvider:
     jwks_fetches: int = 0
     introspections: int = 0
     base_url: str = ""
+    public_issuer: str = ""
+    """When set, the ``iss`` the provider states (reached under ``base_url``, named differently: a proxy)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -46,7 +48,7 @@ class IdentityProvider:
 
     @property
     def issuer(self) -> str:
-        return f"{self.base_url}/realms/{REALM}"
+        return self.public_issuer or f"{self.base_url}/realms/{REALM}"
 
     def claims(self, **overrides: Any) -> dict[str, Any]:
         """Valid access-token claims for the test user; keyword arguments replace or (value None) drop claims."""
@@ -83,8 +85,9 @@ class IdentityProvider:
         prefix = f"/realms/{REALM}"
 
         @get(f"{prefix}/.well-known/openid-configuration")
-        async def discovery(request: Request[Any, Any, Any]) -> dict[str, Any]:
-            base = f"{provider.issuer}/protocol/openid-connect"
+        async def discovery() -> dict[str, Any]:
+            # Back-channel endpoints under the address the gateway reached, as Keycloak does with dynamic backchannel.
+            base = f"{provider.base_url}{prefix}/protocol/openid-connect"
             return {
                 "issuer": provider.issuer,
                 "authorization_endpoint": f"{base}/auth",

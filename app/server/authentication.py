@@ -99,7 +99,9 @@ class Authenticator:
     __slots__ = ("introspector", "metadata", "role_clients", "verifier")
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
-        self.metadata = IssuerMetadata(http, settings.issuer) if settings.issuer else None
+        self.metadata = (
+            IssuerMetadata(http, settings.issuer, url=settings.issuer_metadata_url) if settings.issuer else None
+        )
         self.role_clients = settings.role_clients
         self.verifier: JwtVerifier | None = None
         self.introspector: TokenIntrospector | None = None

@@ -15,21 +15,21 @@ __all__ = ("IssuerMetadata",)
 
 
 class IssuerMetadata:
-    """Fetches ``<issuer>/.well-known/openid-configuration`` once per ``cache_seconds`` (stale copy kept on failure)."""
+    """Fetches the issuer's discovery document once per ``cache_seconds`` (stale copy kept on failure).
 
-    __slots__ = ("_cached", "_fetched_at", "_http", "_lock", "cache_seconds", "issuer")
+    ``url`` defaults to ``<issuer>/.well-known/openid-configuration``; the document must name ``issuer``.
+    """
 
-    def __init__(self, http: httpx.AsyncClient, issuer: str, *, cache_seconds: float = 3600.0) -> None:
+    __slots__ = ("_cached", "_fetched_at", "_http", "_lock", "cache_seconds", "issuer", "url")
+
+    def __init__(self, http: httpx.AsyncClient, issuer: str, *, url: str = "", cache_seconds: float = 3600.0) -> None:
         self._http = http
         self.issuer = issuer.rstrip("/")
+        self.url = url or f"{self.issuer}/.well-known/openid-configuration"
         self.cache_seconds = cache_seconds
         self._cached: dict[str, Any] | None = None
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"{self.issuer}/.well-known/openid-configuration"
 
     async def document(self) -> dict[str, Any]:
         """The discovery document.

@@ -113,3 +113,19 @@ async def test_unreachable_token_authority_is_503_not_401(idp: IdentityProvider,
         response = await client.get("/tools", headers=bearer(idp.mint()))
     assert response.status_code == 503
     assert "unreachable" in response.json()["detail"]
+
+
+async def test_authority_reached_under_another_name_than_its_issuer(idp: IdentityProvider, secured: Any) -> None:
+    # Compose / Kubernetes: tokens say https://sso.example.com/…, the gateway reaches the server as KEYCLOAK_URL.
+    public = "https://sso.example.com/realms/mcp-gateway"
+    idp.public_issuer = public
+    try:
+        async with secured({}, oidc_issuer=public) as client:
+            accepted = await client.get("/tools", headers=bearer(idp.mint()))
+            metadata = await client.get("/.well-known/openid-configuration")
+            resource = await client.get("/.well-known/oauth-protected-resource/mcp")
+    finally:
+        idp.public_issuer = ""
+    assert accepted.status_code == 200, accepted.text
+    assert metadata.json()["issuer"] == public
+    assert resource.json()["authorization_servers"] == [public]
