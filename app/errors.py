@@ -21,7 +21,9 @@ responses (and, on ``/mcp``, to JSON-RPC errors).
         ├── BackendUnreachable ..... 502  connection refused / reset / DNS
         ├── BackendTimeout ......... 504  no answer within the server's timeout
         ├── BackendProtocolError ... 502  not MCP: bad JSON, wrong id, oversized, unexpected status
-        └── BackendRpcError ........ 502  the backend answered with a JSON-RPC error (its code is kept)
+        ├── BackendRpcError ........ 502  the backend answered with a JSON-RPC error (its code is kept)
+        ├── BackendCircuitOpen ..... 503  recent calls kept failing: not tried until the probe succeeds
+        └── BackendSaturated ....... 503  too many calls to this backend in flight and waiting
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from typing import ClassVar
 
 __all__ = (
     "AccessDenied",
+    "BackendCircuitOpen",
+    "BackendSaturated",
     "ConfigError",
     "Conflict",
     "GatewayError",
@@ -194,3 +198,20 @@ class BackendRpcError(BackendError):
         self.rpc_code = rpc_code
         self.rpc_message = rpc_message
         self.data = data
+
+
+class BackendCircuitOpen(BackendError):
+    status_code = 503
+    code = "backend_circuit_open"
+
+    def __init__(self, server: str, retry_in: float) -> None:
+        super().__init__(server, f"circuit open after repeated failures; next attempt in {retry_in:.1f}s")
+        self.retry_in = retry_in
+
+
+class BackendSaturated(BackendError):
+    status_code = 503
+    code = "backend_saturated"
+
+    def __init__(self, server: str, limit: int) -> None:
+        super().__init__(server, f"too many concurrent calls (limit {limit} in flight, queue full); retry later")
