@@ -19,11 +19,11 @@ __all__ = ("serve_asgi",)
 
 
 @contextlib.contextmanager
-def serve_asgi(app: Any, *, lifespan: str = "on", path: str = "") -> Iterator[str]:
-    """Serve ``app`` on ``127.0.0.1:<free port>``; yields the base URL (``http://127.0.0.1:PORT`` + ``path``)."""
+def serve_asgi(app: Any, *, lifespan: str = "on", path: str = "", port: int = 0) -> Iterator[str]:
+    """Serve ``app`` on ``127.0.0.1:<port>`` (default: a free one); yields ``http://127.0.0.1:PORT`` + ``path``."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, lifespan=lifespan, log_level="warning", access_log=False, loop="asyncio", timeout_graceful_shutdown=1
