@@ -50,9 +50,25 @@ def _serve_command(core: ApplicationCore) -> click.Command:
         envvar="WEB_CONCURRENCY",
         help="Processes.",
     )
+    @click.option(
+        "--limit-concurrency",
+        default=None,
+        type=click.IntRange(min=1),
+        envvar="MCP_GATEWAY_LIMIT_CONCURRENCY",
+        help="Connections and tasks per process beyond which new requests get 503 (default: unbounded).",
+    )
     @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every HTTP request.")
     @click.option("--demo", is_flag=True, help="Also start the two example log-cluster backends of mcp_servers.yaml.")
-    def serve(app: Litestar, host: str, port: int, reload: bool, workers: int, access_log: bool, demo: bool) -> None:
+    def serve(
+        app: Litestar,
+        host: str,
+        port: int,
+        reload: bool,
+        workers: int,
+        limit_concurrency: int | None,
+        access_log: bool,
+        demo: bool,
+    ) -> None:
         import uvicorn
 
         demo_backends = None
@@ -72,6 +88,7 @@ def _serve_command(core: ApplicationCore) -> click.Command:
             "proxy_headers": True,
             "server_header": False,
             "timeout_graceful_shutdown": 30,
+            "limit_concurrency": limit_concurrency,
         }
         try:
             if reload or workers > 1:
