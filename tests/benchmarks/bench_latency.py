@@ -1,0 +1,55 @@
+"""Latency and throughput of one tool call at c=1, 10 and 50: the backend directly, ``/mcp`` and ``/mcp/invoke``.
+
+One backend process (SDK, stateless JSON, ``echo``) and one gateway process (no audit sinks, no auth).
+Each run measures the three targets back to back at each concurrency; the reported figure is the median
+of ``runs`` runs, with the gateway's CPU time per call and its peak RSS during the run.
+
+Run: ``python -m tests.benchmarks.bench_latency [--runs 3] [--duration 5] [--driver auto|wrk|python]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from tests.benchmarks.load import Driver, choose_driver
+from tests.benchmarks.processes import echo_backend, gateway
+from tests.benchmarks.runs import echo_call, invoke_request, measure, median_run
+
+__all__ = ("CONCURRENCY", "TARGETS", "run")
+
+CONCURRENCY = (1, 10, 50)
+TARGETS = ("direct", "mcp", "invoke")
+"""``direct``: the backend's own endpoint; ``mcp``: the gateway's ``/mcp``; ``invoke``: ``POST /mcp/invoke``."""
+
+
+def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
+    """``{"c1": {"direct": {...}, "mcp": {...}, "invoke": {...}}, "c10": ..., "c50": ...}``."""
+    with echo_backend() as backend_url, gateway({"echo": backend_url}) as gw:
+        requests = {
+            "direct": echo_call(backend_url),
+            "mcp": echo_call(f"{gw.url}/mcp"),
+            "invoke": invoke_request(gw.url, "echo"),
+        }
+        samples: dict[str, dict[str, list[dict[str, Any]]]] = {f"c{c}": {t: [] for t in TARGETS} for c in CONCURRENCY}
+        for _ in range(runs):
+            for concurrency in CONCURRENCY:
+                for target in TARGETS:
+                    pid = None if target == "direct" else gw.pid
+                    row = measure(requests[target], concurrency=concurrency, duration=duration, driver=driver, pid=pid)
+                    samples[f"c{concurrency}"][target].append(row)
+    return {c: {t: median_run(rows) for t, rows in by_target.items()} for c, by_target in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--driver", default="auto", choices=("auto", "wrk", "python"))
+    args = parser.parse_args()
+    print(json.dumps(run(runs=args.runs, duration=args.duration, driver=choose_driver(args.driver)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

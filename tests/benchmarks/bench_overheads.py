@@ -1,0 +1,71 @@
+"""What authentication and the audit trail add to ``POST /mcp/invoke`` at c=10.
+
+Four gateway processes on one backend: auth off/on x audit off/on. Auth on: ``AUTH_ENABLED=true``
+against a realm-shaped token authority on 127.0.0.1 (RS256 JWTs, JWKS fetched once and cached), every
+request carrying a bearer token. Audit on: the JSON-lines file sink (``AUDIT_LOG_FILE``) and the
+database sink (``AUDIT_DB_ENABLED``, SQLite). Runs interleave the variants; figures are medians.
+
+Run: ``python -m tests.benchmarks.bench_overheads [--runs 3] [--duration 5] [--driver auto|wrk|python]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import time
+from typing import Any
+
+from tests.benchmarks.load import Driver, choose_driver
+from tests.benchmarks.processes import echo_backend, gateway
+from tests.benchmarks.runs import echo_call, invoke_request, measure, median_run
+from tests.identity_provider import run_identity_provider
+
+__all__ = ("CONCURRENCY", "VARIANTS", "run")
+
+CONCURRENCY = 10
+VARIANTS = {
+    "auth off, audit off": (False, False),
+    "auth off, audit on": (False, True),
+    "auth on, audit off": (True, False),
+    "auth on, audit on": (True, True),
+}
+"""Variant name → (authentication, audit sinks)."""
+_AUDIT_ON = {"AUDIT_LOG_FILE": "audit.jsonl", "AUDIT_DB_ENABLED": "true"}
+
+
+def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
+    """``{"direct": {...}, "<variant>": {...}, ...}`` at c=10, plus ``audit_settings`` used."""
+    with contextlib.ExitStack() as stack:
+        idp = stack.enter_context(run_identity_provider())
+        backend_url = stack.enter_context(echo_backend())
+        auth = {"AUTH_ENABLED": "true", "KEYCLOAK_URL": idp.base_url, "JWT_ALGORITHM": "RS256"}
+        token = idp.mint(exp=int(time.time()) + 24 * 3600)
+        requests = {"direct": echo_call(backend_url)}
+        pids: dict[str, int | None] = {"direct": None}
+        for name, (auth_on, audit_on) in VARIANTS.items():
+            settings = {**(auth if auth_on else {}), **(_AUDIT_ON if audit_on else {})}
+            gw = stack.enter_context(gateway({"echo": backend_url}, settings))
+            headers = {"authorization": f"Bearer {token}"} if auth_on else {}
+            requests[name], pids[name] = invoke_request(gw.url, "echo", headers), gw.pid
+        samples: dict[str, list[dict[str, Any]]] = {name: [] for name in requests}
+        for _ in range(runs):
+            for name, request in requests.items():
+                row = measure(request, concurrency=CONCURRENCY, duration=duration, driver=driver, pid=pids[name])
+                samples[name].append(row)
+    results: dict[str, Any] = {name: median_run(rows) for name, rows in samples.items()}
+    results["audit_settings"] = _AUDIT_ON
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--driver", default="auto", choices=("auto", "wrk", "python"))
+    args = parser.parse_args()
+    print(json.dumps(run(runs=args.runs, duration=args.duration, driver=choose_driver(args.driver)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

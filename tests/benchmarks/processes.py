@@ -1,0 +1,160 @@
+"""The measured processes: benchmark backends, ``mcp-gateway serve``, and a CPU / memory sampler.
+
+Every process runs on 127.0.0.1 with an ephemeral port and is stopped (SIGTERM, then waited for) when
+its context manager exits. The gateway runs exactly as deployed (``mcp-gateway serve``, which picks
+uvloop and httptools), from a scratch directory holding its servers file and SQLite database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+__all__ = (
+    "Gateway",
+    "ResourceUsage",
+    "echo_backend",
+    "fleet_backend",
+    "free_port",
+    "gateway",
+    "sample_resources",
+)
+
+GATEWAY = str(Path(sys.executable).with_name("mcp-gateway"))
+QUIET_GATEWAY = {"LOG_LEVEL": "WARNING", "AUDIT_LOG_FILE": "", "AUDIT_DB_ENABLED": "false"}
+"""Gateway settings of the plain proxy: no audit sinks (their cost is measured separately)."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path | None = None) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            detail = log.read_text() if log is not None and log.exists() else ""
+            raise RuntimeError(f"{url}: process exited with {process.returncode}\n{detail}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def _process(command: list[str], health_url: str, *, env: Mapping[str, str] | None = None, cwd: Path | None = None):
+    log_path = Path(tempfile.mkstemp(prefix="mcp-gateway-bench-", suffix=".log")[1])
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(health_url, process, log_path)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def echo_backend() -> Iterator[str]:
+    """One SDK server (stateless JSON, ``echo``); yields its MCP URL."""
+    port = free_port()
+    with _process([sys.executable, "-m", "tests.benchmarks.echo_backend", str(port)], f"http://127.0.0.1:{port}/"):
+        yield f"http://127.0.0.1:{port}/mcp"
+
+
+@contextlib.contextmanager
+def fleet_backend(servers: int, *, tools: int = 2, slow_server: int | None = None) -> Iterator[list[str]]:
+    """One process serving ``servers`` MCP endpoints (see ``fleet_backend.py``); yields their URLs."""
+    port = free_port()
+    command = [sys.executable, "-m", "tests.benchmarks.fleet_backend", str(port), "--servers", str(servers)]
+    command += ["--tools", str(tools)]
+    if slow_server is not None:
+        command += ["--slow-server", str(slow_server)]
+    with _process(command, f"http://127.0.0.1:{port}/"):
+        yield [f"http://127.0.0.1:{port}/s{i}/mcp" for i in range(servers)]
+
+
+@dataclass(frozen=True)
+class Gateway:
+    url: str
+    """Base URL, e.g. ``http://127.0.0.1:PORT``."""
+    pid: int
+    workdir: Path
+
+
+@contextlib.contextmanager
+def gateway(servers: Mapping[str, str], settings: Mapping[str, str] | None = None) -> Iterator[Gateway]:
+    """``mcp-gateway serve`` with ``servers`` (name → URL) in its servers file and ``settings`` over
+    :data:`QUIET_GATEWAY`; the environment is otherwise empty (PATH and HOME only)."""
+    workdir = Path(tempfile.mkdtemp(prefix="mcp-gateway-bench-"))
+    lines = ["servers:"] + [f"  {name}:\n    url: {url}\n    timeout: 30" for name, url in servers.items()]
+    (workdir / "mcp_servers.yaml").write_text("\n".join(lines) + "\n")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(workdir),
+        "DATABASE_URL": f"sqlite:///{workdir / 'gw.db'}",
+        **QUIET_GATEWAY,
+        **(settings or {}),
+    }
+    port = free_port()
+    command = [GATEWAY, "serve", "--port", str(port), "--no-access-log"]
+    url = f"http://127.0.0.1:{port}"
+    with _process(command, f"{url}/health", env=env, cwd=workdir) as process:
+        yield Gateway(url=url, pid=process.pid, workdir=workdir)
+
+
+@dataclass
+class ResourceUsage:
+    """What a process used during a run (filled in when the ``sample_resources`` block ends)."""
+
+    cpu_seconds: float = 0.0
+    """User + system CPU time."""
+    peak_rss_mb: float = 0.0
+    """Largest resident set size seen (sampled every 20 ms)."""
+
+
+@contextlib.contextmanager
+def sample_resources(pid: int) -> Iterator[ResourceUsage]:
+    """Measure CPU time and peak RSS of process ``pid`` while the block runs."""
+    process = psutil.Process(pid)
+    usage = ResourceUsage()
+    stop = threading.Event()
+
+    def sample() -> None:
+        while True:
+            with contextlib.suppress(psutil.Error):
+                usage.peak_rss_mb = max(usage.peak_rss_mb, process.memory_info().rss / 2**20)
+            if stop.wait(0.02):
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    before = process.cpu_times()
+    sampler.start()
+    try:
+        yield usage
+    finally:
+        stop.set()
+        sampler.join()
+        after = process.cpu_times()
+        usage.cpu_seconds = (after.user - before.user) + (after.system - before.system)
