@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import httpx
 import psutil
 
 __all__ = (
+    "GATEWAY",
     "Gateway",
     "ResourceUsage",
     "echo_backend",
@@ -104,9 +105,12 @@ class Gateway:
 
 
 @contextlib.contextmanager
-def gateway(servers: Mapping[str, str], settings: Mapping[str, str] | None = None) -> Iterator[Gateway]:
+def gateway(
+    servers: Mapping[str, str], settings: Mapping[str, str] | None = None, *, launcher: Sequence[str] = (GATEWAY,)
+) -> Iterator[Gateway]:
     """``mcp-gateway serve`` with ``servers`` (name → URL) in its servers file and ``settings`` over
-    :data:`QUIET_GATEWAY`; the environment is otherwise empty (PATH and HOME only)."""
+    :data:`QUIET_GATEWAY`; the environment is otherwise empty (PATH and HOME only). ``launcher`` replaces
+    the ``mcp-gateway`` command (the profiler's wrapper)."""
     workdir = Path(tempfile.mkdtemp(prefix="mcp-gateway-bench-"))
     lines = ["servers:"] + [f"  {name}:\n    url: {url}\n    timeout: 30" for name, url in servers.items()]
     (workdir / "mcp_servers.yaml").write_text("\n".join(lines) + "\n")
@@ -118,7 +122,7 @@ def gateway(servers: Mapping[str, str], settings: Mapping[str, str] | None = Non
         **(settings or {}),
     }
     port = free_port()
-    command = [GATEWAY, "serve", "--port", str(port), "--no-access-log"]
+    command = [*launcher, "serve", "--port", str(port), "--no-access-log"]
     url = f"http://127.0.0.1:{port}"
     with _process(command, f"{url}/health", env=env, cwd=workdir) as process:
         yield Gateway(url=url, pid=process.pid, workdir=workdir)

@@ -76,11 +76,11 @@ def measure(
 
 
 def median_run(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The per-field median of several runs (peak RSS: the largest), keeping the runs themselves."""
+    """The per-field median of several runs (peak RSS and errors: the largest)."""
     merged: dict[str, Any] = dict(runs[0])
     for key, value in runs[0].items():
         if isinstance(value, int | float) and not isinstance(value, bool):
             values = [run[key] for run in runs]
-            merged[key] = max(values) if key == "peak_rss_mb" else statistics.median(values)
+            merged[key] = max(values) if key in {"peak_rss_mb", "errors"} else statistics.median(values)
     merged["runs"] = len(runs)
     return merged
