@@ -3,8 +3,8 @@
 The gateway runs under ``profiled_gateway.py`` (pyinstrument, sampling every 0.5 ms, only while the load
 runs). Prints the top functions by own time (time in the function itself, not its callees) as a share
 of the profiled wall time, then own time summed per library; writes that (``.summary.txt``) and the
-full call tree (``.txt``) next to ``--out``. Sampling attributes time spent waiting in C (the event loop's poll) to the next
-Python frame, so a share of idle time lands on socket ``send``/``recv`` frames.
+full call tree (``.txt``) next to ``--out``. Sampling attributes time spent waiting in C (the event
+loop's poll) to the next Python frame, so a share of idle time lands on socket ``send``/``recv`` frames.
 
 Run: ``python -m tests.benchmarks.profile_gateway [--target invoke|mcp] [--duration 10] [--top 10]``.
 """
