@@ -52,9 +52,17 @@ db-migrate MSG: install
     {{bin}}/alembic revision --autogenerate -m "{{MSG}}"
     {{bin}}/ruff format migrations
 
-# Measure gateway overhead against a direct backend call (real processes; see tests/benchmarks/)
+# Performance suite against the targets (real processes, wrk if installed; writes tests/benchmarks/results/)
 bench *ARGS: install
-    {{bin}}/python -m tests.benchmarks.bench_invoke {{ARGS}}
+    {{bin}}/python -m tests.benchmarks.run_all {{ARGS}}
+
+# Short run of the whole performance suite (1 run of 2 s per figure, about 80 s; results in a temp dir)
+bench-quick *ARGS: install
+    {{bin}}/python -m tests.benchmarks.run_all --quick {{ARGS}}
+
+# Profile the gateway during the c=10 invoke run: top functions and libraries by own time
+bench-profile *ARGS: install
+    {{bin}}/python -m tests.benchmarks.profile_gateway {{ARGS}}
 
 # Measure the per-request cost of token verification with warm key and introspection caches
 bench-auth *ARGS: install
