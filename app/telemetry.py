@@ -1,23 +1,192 @@
-"""Tracing set-up: a tracer provider for the process, so every backend request carries a trace context.
+"""Tracing set-up: the process's tracer provider, and the exporters each running app attaches to it.
 
-Exporting (OTLP to Jaeger or a collector) is configured from the standard ``OTEL_*`` variables by the
-OpenTelemetry SDK; without an exporter, spans are created for propagation only and then dropped.
+OpenTelemetry lets a process set its global tracer provider once. :func:`configure_tracing` installs
+the SDK provider (resource ``service.name`` = ``OTEL_SERVICE_NAME`` or ``mcp-gateway``, ``service.version``,
+plus ``OTEL_RESOURCE_ATTRIBUTES``; sampler from ``OTEL_TRACES_SAMPLER``) with one
+:class:`SpanProcessorSet`. A running app attaches its exporters to that set at start-up and detaches
+them, flushed, at shutdown (:class:`AppTracing`); tests attach an in-memory exporter the same way.
+
+Exporters come from the standard variables: ``OTEL_TRACES_EXPORTER`` (``otlp`` by default, ``console``,
+``none``; comma-separated). OTLP goes over HTTP/protobuf in a ``BatchSpanProcessor`` to
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` (or ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/traces``), and only
+when one of them is set or ``otlp`` is named explicitly; headers, timeout, compression and the batch
+processor's ``OTEL_BSP_*`` knobs are read by the SDK itself. Without an exporter spans still exist:
+their context travels to backends (``traceparent``) and their trace ids reach audit records.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
 from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
 from app import __version__
 
-__all__ = ("configure_tracing",)
+__all__ = (
+    "AppTracing",
+    "SpanProcessorSet",
+    "attached_span_processor",
+    "build_resource",
+    "configure_tracing",
+    "exporters_from_env",
+)
+
+logger = logging.getLogger("mcp_gateway.telemetry")
+SERVICE_NAME = "mcp-gateway"
 
 
-def configure_tracing() -> None:
-    """Install the SDK tracer provider once per process (a provider already installed is kept)."""
-    if isinstance(trace.get_tracer_provider(), TracerProvider):
+class SpanProcessorSet(SpanProcessor):
+    """Span processors that can be added and removed while the provider runs (the SDK's cannot)."""
+
+    def __init__(self) -> None:
+        self._processors: tuple[SpanProcessor, ...] = ()
+        self._lock = threading.Lock()
+
+    def add(self, processor: SpanProcessor) -> None:
+        with self._lock:
+            self._processors = (*self._processors, processor)
+
+    def remove(self, processor: SpanProcessor) -> None:
+        with self._lock:
+            self._processors = tuple(p for p in self._processors if p is not processor)
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        for processor in self._processors:
+            processor.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        for processor in self._processors:
+            processor.on_end(span)
+
+    def shutdown(self) -> None:
+        for processor in self._processors:
+            processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return all(processor.force_flush(timeout_millis) for processor in self._processors)
+
+
+_process_processors: SpanProcessorSet | None = None
+"""The set installed in the process's provider (a process-wide value because the OTel global is one)."""
+_install_lock = threading.Lock()
+
+
+def build_resource(environ: Mapping[str, str]) -> Resource:
+    """``service.name`` (``OTEL_SERVICE_NAME`` wins), ``service.version`` and ``OTEL_RESOURCE_ATTRIBUTES``."""
+    attributes: dict[str, str] = {}
+    for pair in environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
+        key, _, value = pair.partition("=")
+        if key.strip() and value.strip():
+            attributes[key.strip()] = value.strip()
+    attributes["service.name"] = environ.get("OTEL_SERVICE_NAME") or attributes.get("service.name") or SERVICE_NAME
+    attributes.setdefault("service.version", __version__)
+    return Resource.create(attributes)
+
+
+def configure_tracing(environ: Mapping[str, str] | None = None) -> SpanProcessorSet | None:
+    """Install the SDK tracer provider once per process; returns its processor set.
+
+    A provider someone else installed first (auto-instrumentation) is kept and given the set.
+    ``OTEL_SDK_DISABLED=true`` installs nothing (spans are no-ops; ``None`` is returned).
+    """
+    global _process_processors  # noqa: PLW0603 - mirrors OpenTelemetry's own process-wide provider
+    environ = os.environ if environ is None else environ
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    with _install_lock:
+        if _process_processors is not None:
+            return _process_processors
+        processors = SpanProcessorSet()
+        current = trace.get_tracer_provider()
+        if isinstance(current, TracerProvider):
+            current.add_span_processor(processors)
+        else:
+            provider = TracerProvider(resource=build_resource(environ))
+            provider.add_span_processor(processors)
+            trace.set_tracer_provider(provider)
+            if trace.get_tracer_provider() is not provider:  # another non-SDK provider won the race
+                logger.warning("a non-SDK tracer provider is installed; the gateway's spans are not exported")
+        _process_processors = processors
+        return processors
+
+
+def exporters_from_env(environ: Mapping[str, str]) -> list[SpanProcessor]:
+    """The span processors ``OTEL_TRACES_EXPORTER`` and the OTLP endpoint variables ask for."""
+    named = [n.strip().lower() for n in environ.get("OTEL_TRACES_EXPORTER", "").split(",") if n.strip()]
+    traces_endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    base_endpoint = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if not named:
+        named = ["otlp"] if traces_endpoint or base_endpoint else []
+    processors: list[SpanProcessor] = []
+    for name in dict.fromkeys(named):
+        if name == "none":
+            return []
+        if name == "otlp":
+            protocol = (
+                environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or ""
+            )
+            if protocol.strip() and protocol.strip() != "http/protobuf":
+                logger.warning("OTEL_EXPORTER_OTLP_PROTOCOL=%s is not available; exporting http/protobuf", protocol)
+            endpoint = traces_endpoint or (f"{base_endpoint.rstrip('/')}/v1/traces" if base_endpoint else None)
+            processors.append(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+        elif name == "console":
+            processors.append(BatchSpanProcessor(ConsoleSpanExporter()))
+        else:
+            logger.warning("OTEL_TRACES_EXPORTER=%s is not supported (use otlp, console or none)", name)
+    return processors
+
+
+@contextmanager
+def attached_span_processor(processor: SpanProcessor) -> Iterator[SpanProcessor]:
+    """Let ``processor`` see every span of the process while the block runs (flushed when it ends)."""
+    processors = configure_tracing()
+    if processors is None:
+        yield processor
         return
-    resource = Resource.create({"service.name": "mcp-gateway", "service.version": __version__})
-    trace.set_tracer_provider(TracerProvider(resource=resource))
+    processors.add(processor)
+    try:
+        yield processor
+    finally:
+        processor.force_flush()
+        processors.remove(processor)
+
+
+class AppTracing:
+    """One app's exporters: attached at start-up, flushed, shut down and detached at shutdown."""
+
+    __slots__ = ("_environ", "_processors", "_set")
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+        self._processors: list[SpanProcessor] = []
+        self._set: SpanProcessorSet | None = None
+
+    def start(self) -> None:
+        self._set = configure_tracing(self._environ)
+        if self._set is None:
+            return
+        self._processors.extend(exporters_from_env(self._environ))
+        for processor in self._processors:
+            self._set.add(processor)
+
+    def stop(self) -> None:
+        """Export what is pending, then stop exporting (called at shutdown)."""
+        if self._set is None:
+            return
+        for processor in self._processors:
+            self._set.remove(processor)
+            try:
+                processor.shutdown()  # a BatchSpanProcessor flushes what it holds first
+            except Exception:
+                logger.exception("span exporter shutdown failed")
+        self._processors.clear()
+        self._set = None

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from app.api.guards import require_admin
+from app.audit import audited
 from app.domain.access import AccessPolicy
 from app.domain.catalog.catalog import ServerStatus, ToolCatalog
 from app.domain.registry import AccessConfig, AuthConfig, RegisteredServer, RegistryService, ServerRegistration
@@ -107,8 +108,15 @@ class ServersController(Controller):
         directory: NamedDependency[ServerDirectory],
         data: JSONBody[ServerRegistration],
     ) -> ServerView:
-        server = await registry.register(data.name, data.config())
-        directory.put(server)
+        async with audited(
+            "register_server",
+            event_type="registry_change",
+            mcp_server=data.name,
+            parameters=msgspec.to_builtins(data),
+            response_status=201,
+        ):
+            server = await registry.register(data.name, data.config())
+            directory.put(server)
         return ServerView.of(server)
 
     @patch(
@@ -125,8 +133,9 @@ class ServersController(Controller):
         name: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> ServerView:
-        server = await registry.reconfigure(name, data)
-        directory.put(server)
+        async with audited(_change_action(data), event_type="registry_change", mcp_server=name, parameters=data):
+            server = await registry.reconfigure(name, data)
+            directory.put(server)
         return ServerView.of(server)
 
     @delete("/server/{name:str}", summary="Remove an API-registered server", guards=[require_admin])
@@ -136,5 +145,13 @@ class ServersController(Controller):
         directory: NamedDependency[ServerDirectory],
         name: FromPath[str],
     ) -> None:
-        await registry.remove(name)
-        directory.remove(name)
+        async with audited("delete_server", event_type="registry_change", mcp_server=name, response_status=204):
+            await registry.remove(name)
+            directory.remove(name)
+
+
+def _change_action(change: dict[str, Any]) -> str:
+    """``enable_server`` / ``disable_server`` for a change of ``enabled`` alone, else ``update_server``."""
+    if change.keys() == {"enabled"} and isinstance(change["enabled"], bool):
+        return "enable_server" if change["enabled"] else "disable_server"
+    return "update_server"

@@ -8,6 +8,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from app.audit import audited
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import ToolRouter
 
@@ -20,7 +21,8 @@ class StandardController(Controller):
 
     @get("/", summary="Every tool of every enabled server, plus broadcast tools")
     async def list_tools(self, catalog: NamedDependency[ToolCatalog]) -> dict[str, Any]:
-        return {"tools": (await catalog.view()).tools()}
+        async with audited("list_tools"):
+            return {"tools": (await catalog.view()).tools()}
 
     @post(
         "/{tool_name:str}/invoke",
@@ -32,4 +34,7 @@ class StandardController(Controller):
     async def invoke(
         self, router: NamedDependency[ToolRouter], tool_name: FromPath[str], data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
-        return await router.call(tool_name, data)
+        async with audited("invoke_tool", tool_name=tool_name, parameters=data) as operation:
+            result = await router.call(tool_name, data)
+            operation.note_tool_result(result)
+            return result

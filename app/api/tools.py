@@ -9,6 +9,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
+from app.audit import audited
 from app.domain.access import AccessPolicy
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import BroadcastOutcome, Invoker, ToolRouter, payload_of
@@ -101,23 +102,31 @@ class ProxyController(Controller):
         access: NamedDependency[AccessPolicy],
         mcp_server: ServerQuery,
     ) -> ToolListResponse:
-        server = directory.get_enabled(mcp_server)
-        access.check(server)
-        entry = (await catalog.server_tools([server]))[server.name]
-        if entry.tools is None:
-            # Never fetched successfully: say why instead of pretending the server has no tools.
-            await catalog.refresh_server(server.name)
+        async with audited("list_tools", mcp_server=mcp_server):
+            server = directory.get_enabled(mcp_server)
+            access.check(server)
+            entry = (await catalog.server_tools([server]))[server.name]
             if entry.tools is None:
-                raise BackendError(server.name, entry.error or "tools/list did not answer yet")
-        allowed = server.config.tools
-        tools = [msgspec.convert(t, ToolSummary) for t in entry.tools if allowed is None or t.get("name") in allowed]
+                # Never fetched successfully: say why instead of pretending the server has no tools.
+                await catalog.refresh_server(server.name)
+                if entry.tools is None:
+                    raise BackendError(server.name, entry.error or "tools/list did not answer yet")
+            allowed = server.config.tools
+            tools = [
+                msgspec.convert(t, ToolSummary) for t in entry.tools if allowed is None or t.get("name") in allowed
+            ]
         return ToolListResponse(mcp_server=server.name, tools=tools, count=len(tools))
 
     @post("/invoke", summary="Call a tool on one server", status_code=200)
     async def invoke(
         self, invoker: NamedDependency[Invoker], mcp_server: ServerQuery, data: JSONBody[InvokeRequest]
     ) -> InvokeResponse:
-        outcome = await invoker.call(mcp_server, data.tool_name, data.parameters)
+        async with audited(
+            "invoke_tool", mcp_server=mcp_server, tool_name=data.tool_name, parameters=data.parameters
+        ) as operation:
+            outcome = await invoker.call(mcp_server, data.tool_name, data.parameters)
+            if not outcome.ok:
+                operation.fail(outcome.failure or "the tool reported an error")
         assert outcome.result is not None
         return InvokeResponse(
             success=outcome.ok,
@@ -132,5 +141,6 @@ class ProxyController(Controller):
     async def invoke_broadcast(
         self, router: NamedDependency[ToolRouter], data: JSONBody[BroadcastRequest]
     ) -> BroadcastResponse:
-        outcome = await router.broadcast(data.tool_name, data.parameters, tags=data.tags, servers=data.mcp_servers)
+        async with audited("broadcast", tool_name=data.tool_name, parameters=data.parameters):
+            outcome = await router.broadcast(data.tool_name, data.parameters, tags=data.tags, servers=data.mcp_servers)
         return broadcast_response(outcome)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import String, Table, insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.audit.event import AuditEvent
 from app.audit.sinks import PartlyWritten, RowsRejected
@@ -85,19 +85,24 @@ class DatabaseSink:
             Exception: the database is unreachable; nothing of the batch was stored.
         """
         rows = [event_row(event) for event in batch]
-        try:
-            async with self._engine.begin() as connection:
-                await connection.execute(insert(_TABLE), rows)
-        except Exception as exc:
-            if _unreachable(exc):
-                raise
-            await self._one_by_one(batch, rows, exc)
+        # A failure to connect is always "unreachable", whatever the driver calls it (refused, not
+        # accepting connections, authentication): only a failing statement can mean "bad rows".
+        async with self._engine.connect() as connection:
+            try:
+                async with connection.begin():
+                    await connection.execute(insert(_TABLE), rows)
+            except Exception as exc:
+                if _unreachable(exc):
+                    raise
+                await self._one_by_one(connection, batch, rows, exc)
 
-    async def _one_by_one(self, batch: Sequence[AuditEvent], rows: list[dict[str, Any]], first: Exception) -> None:
+    async def _one_by_one(
+        self, connection: AsyncConnection, batch: Sequence[AuditEvent], rows: list[dict[str, Any]], first: Exception
+    ) -> None:
         rejected = 0
         for index, row in enumerate(rows):
             try:
-                async with self._engine.begin() as connection:
+                async with connection.begin():
                     await connection.execute(insert(_TABLE), [row])
             except Exception as exc:
                 if _unreachable(exc):

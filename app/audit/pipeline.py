@@ -35,7 +35,8 @@ class SinkStats(msgspec.Struct, kw_only=True):
     """Events waiting to be written now."""
     written: int
     dropped: dict[str, int]
-    """Events given up, by reason: ``queue_full``, ``write_failed``, ``rejected``, ``shutdown``, ``closed``."""
+    """Events given up, by reason: ``queue_full``, ``write_failed``, ``rejected``, ``shutdown``, ``closed``,
+    ``invalid``."""
 
 
 class _SinkWorker:
@@ -110,6 +111,11 @@ class AuditLog:
                 worker.queue.put_nowait(event)
             except asyncio.QueueFull:
                 worker.drop("queue_full", 1)
+
+    def count_unrecorded(self) -> None:
+        """An event could not even be built (a bug, logged where it happened): count it as dropped everywhere."""
+        for worker in self._workers:
+            worker.drop("invalid", 1)
 
     def stats(self) -> list[SinkStats]:
         return [

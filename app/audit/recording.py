@@ -17,6 +17,7 @@ Outside a request (background refreshes, tests of bare services) nothing is boun
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from opentelemetry import trace
 
 from app.audit.event import AuditEvent, AuditStatus, level_for
 from app.audit.pipeline import AuditLog
-from app.audit.redaction import bounded_parameters, redact_text
+from app.audit.redaction import bounded_parameters, encodable, redact_text
 from app.domain.caller import current_call
 from app.errors import AccessDenied, GatewayError, Unauthenticated
 
@@ -38,12 +39,14 @@ __all__ = (
     "audited",
     "bind_request",
     "current_operation",
+    "detach_operation",
     "outcome_of",
     "record_auth_failure",
     "record_denial",
     "reset_request",
 )
 
+logger = logging.getLogger("mcp_gateway.audit")
 Outcome = tuple[AuditStatus, int, str | None]
 """``(status, response_status, error)`` of a finished operation."""
 _CANCELLED = 499
@@ -79,6 +82,11 @@ def reset_request(token: Token[RequestAudit | None]) -> None:
 def current_operation() -> AuditedOperation | None:
     """The audited operation the current task works for, if any."""
     return _OPERATION.get()
+
+
+def detach_operation() -> None:
+    """What this task does from now on is not part of the current operation (a broadcast leg records its own)."""
+    _OPERATION.set(None)
 
 
 def outcome_of(exc: BaseException) -> Outcome:
@@ -169,6 +177,14 @@ class AuditedOperation:
         """Record this operation as ending the way ``exc`` maps (for an error answered, not raised)."""
         self._failure = outcome_of(exc)
 
+    def note_tool_result(self, result: dict[str, Any]) -> None:
+        """An MCP ``CallToolResult`` with ``isError``: the operation failed (unless a failure is already noted)."""
+        if self._failure is not None or not result.get("isError"):
+            return
+        content = result.get("content")
+        texts = [c.get("text") for c in content if isinstance(c, dict)] if isinstance(content, list) else []
+        self.fail("; ".join(t for t in texts if isinstance(t, str) and t) or "the tool reported an error")
+
     def record_leg(
         self,
         *,
@@ -222,30 +238,50 @@ class AuditedOperation:
         trace_id: str | None,
     ) -> None:
         assert self.log is not None
+        try:
+            event = self._event(action, mcp_server, started, duration_ms, outcome, trace_id)
+        except Exception:  # recording must never fail the operation it records
+            logger.exception("audit event for %s could not be built", action)
+            self.log.count_unrecorded()
+            return
+        self.log.emit(event)
+
+    def _event(
+        self,
+        action: str,
+        mcp_server: str | None,
+        started: datetime,
+        duration_ms: float,
+        outcome: Outcome,
+        trace_id: str | None,
+    ) -> AuditEvent:
+        assert self.log is not None
         if not self._bounded:  # redact once, on the first event (legs share the operation's parameters)
             self.parameters = bounded_parameters(self.parameters, self.log.max_parameter_bytes)
             self._bounded = True
         call = current_call()
         status, response_status, error = outcome
-        self.log.emit(
-            AuditEvent(
-                timestamp=started,
-                level=level_for(status),
-                event_type=self.event_type,
-                user=call.principal.name,
-                action=action,
-                mcp_server=mcp_server,
-                tool_name=self.tool_name,
-                parameters=self.parameters,
-                status=status,
-                duration_ms=duration_ms,
-                response_status=response_status,
-                request_id=call.request_id or None,
-                trace_id=trace_id,
-                client=call.client or None,
-                error=error,
-            )
+        return AuditEvent(
+            timestamp=started,
+            level=level_for(status),
+            event_type=self.event_type,
+            user=encodable(call.principal.name),
+            action=action,
+            mcp_server=_text(mcp_server),
+            tool_name=_text(self.tool_name),
+            parameters=self.parameters,
+            status=status,
+            duration_ms=duration_ms,
+            response_status=response_status,
+            request_id=call.request_id or None,
+            trace_id=trace_id,
+            client=call.client or None,
+            error=error,
         )
+
+
+def _text(value: str | None) -> str | None:
+    return encodable(value) if value is not None else None
 
 
 def audited(
@@ -273,7 +309,7 @@ def _emit_refusal(
     request: RequestAudit, action: str, status: int, error: str, method: str | None, path: str | None, user: str | None
 ) -> None:
     call = current_call()
-    parameters = {key: value for key, value in (("method", method), ("path", path)) if value}
+    parameters = {key: encodable(value) for key, value in (("method", method), ("path", path)) if value}
     request.log.emit(
         AuditEvent(
             timestamp=datetime.now(UTC),

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ("REDACTED", "TRUNCATED_KEY", "bounded_parameters", "redact", "redact_text")
+__all__ = ("REDACTED", "TRUNCATED_KEY", "bounded_parameters", "encodable", "redact", "redact_text")
 
 REDACTED = "[REDACTED]"
 """What replaces a secret value (or the secret part of a string)."""
@@ -75,8 +75,18 @@ def _keeps_value(key: str, value: Any) -> bool:
     return isinstance(value, int | float) and key.lower().rstrip("_").endswith("tokens")
 
 
+def encodable(text: str) -> str:
+    """``text`` as valid UTF-8 (lone surrogates a caller sent become ``?``), so the event can be encoded."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def redact_text(text: str) -> str:
-    """``text`` with every secret-looking part replaced by ``[REDACTED]``."""
+    """``text`` with every secret-looking part replaced by ``[REDACTED]`` (and made encodable)."""
+    text = encodable(text)
     if len(text) < 6:
         return text
     return _BASE64_RUN.sub(_replace_run, _SECRET_VALUE.sub(_replace, text))
@@ -101,7 +111,7 @@ def redact(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, dict):
         cleaned: dict[str, Any] = {}
         for key, item in value.items():
-            name = str(key)
+            name = encodable(str(key))
             if _is_secret_key(name) and not _keeps_value(name, item):
                 cleaned[name] = REDACTED
             else:

@@ -11,7 +11,7 @@ import logging
 import ssl
 from typing import TYPE_CHECKING
 
-from app.adapters.mcp_client import BackendClient, BackendTarget, NotificationHandler
+from app.adapters.mcp_client import BackendClient, BackendObserver, BackendTarget, NotificationHandler
 from app.domain.registry.config import ServerConfig
 from app.domain.registry.directory import ServerDirectory
 from app.domain.registry.service import RegisteredServer
@@ -32,6 +32,7 @@ class BackendPool:
         "_closing",
         "_listeners",
         "_max_response_bytes",
+        "_observer",
         "_on_notification",
         "_outbound_auth",
         "_ssl",
@@ -45,8 +46,11 @@ class BackendPool:
         ssl_context: ssl.SSLContext,
         max_response_bytes: int,
         on_notification: NotificationHandler | None = None,
+        observer: BackendObserver | None = None,
     ) -> None:
         self._outbound_auth = outbound_auth
+        self._observer = observer
+        """Told of every backend request's outcome and duration (metrics)."""
         self._ssl = ssl_context
         self._max_response_bytes = max_response_bytes
         self._on_notification = on_notification
@@ -101,6 +105,7 @@ class BackendPool:
             max_response_bytes=self._max_response_bytes,
             credentials=credentials if auth is not None and auth.method != "none" else None,
             on_notification=self._on_notification,
+            observer=self._observer,
         )
 
     def _server_changed(self, name: str, server: RegisteredServer | None) -> None:

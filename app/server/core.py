@@ -30,6 +30,7 @@ from app.server.authentication import AuthenticationMiddleware
 from app.server.cli import register_commands
 from app.server.errors import exception_handlers
 from app.server.lifespan import gateway_services, service_dependencies
+from app.server.observability import ObservabilityPlugin
 from app.server.request_context import RequestContextMiddleware
 from app.settings import Settings
 
@@ -76,6 +77,7 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
             ]
         )
         app_config.plugins.append(SQLAlchemyPlugin(config=self.db_config))
+        app_config.plugins.append(ObservabilityPlugin(settings))
         app_config.middleware[:0] = [RequestContextMiddleware, AuthenticationMiddleware]
         app_config.dependencies.update(
             {

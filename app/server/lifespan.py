@@ -72,6 +72,7 @@ async def gateway_services(
             OutboundAuth(credential_http, credentials),
             ssl_context=ssl_context,
             max_response_bytes=settings.backend_max_response_bytes,
+            observer=app.state.metrics.observe_backend if "metrics" in app.state else None,
         )
         access = AccessPolicy(settings.admin_role)
         catalog = ToolCatalog(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 import httpx
 import msgspec
 from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 
 from app.adapters.mcp_client.jsonrpc import Message
 from app.adapters.mcp_client.legacy_sse import LegacySseSession
@@ -19,13 +22,18 @@ from app.adapters.mcp_client.session_base import CredentialsProvider, Notificati
 from app.adapters.mcp_client.streamable import StreamableHttpSession
 from app.errors import BackendProtocolError
 
-__all__ = ("BackendClient", "BackendTarget", "CallResult")
+__all__ = ("BackendClient", "BackendObserver", "BackendTarget", "CallResult")
 
 logger = logging.getLogger("mcp_gateway.backend")
 _tracer = trace.get_tracer("mcp_gateway.backend")
 _MAX_PAGES = 100
 _progress_tokens = itertools.count(1)
 T = TypeVar("T")
+BackendObserver = Callable[[str, str, str | None, str, float], None]
+"""Told of every request that ended: (server, method, tool for ``tools/call`` else None, outcome, seconds).
+
+``outcome`` is ``success``, ``error`` (failed, or a tool result with ``isError``) or ``cancelled``.
+"""
 
 
 class BackendTarget(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,7 +74,7 @@ class CallResult(msgspec.Struct, omit_defaults=True):
 class BackendClient:
     """One pooled keep-alive connection set and one negotiated MCP session per backend, reused by all calls."""
 
-    __slots__ = ("_http", "_param_headers", "session", "target")
+    __slots__ = ("_http", "_observer", "_param_headers", "session", "target")
 
     def __init__(
         self,
@@ -77,8 +85,10 @@ class BackendClient:
         credentials: CredentialsProvider | None = None,
         on_notification: NotificationHandler | None = None,
         max_connections: int = 100,
+        observer: BackendObserver | None = None,
     ) -> None:
         self.target = target
+        self._observer = observer
         self._param_headers: dict[str, ParamHeaders] = {}
         """Per tool, the arguments that travel as ``Mcp-Param-*`` headers (learnt from ``tools/list``)."""
         self._http = httpx.AsyncClient(
@@ -106,12 +116,46 @@ class BackendClient:
         on_progress: ProgressHandler | None = None,
     ) -> msgspec.Raw:
         """Any MCP request, in a client span whose context travels to the backend as ``traceparent``."""
+        raw, _ = await self._request(method, params, routing, on_progress, None)
+        return raw
+
+    async def _request(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        routing: dict[str, str] | None,
+        on_progress: ProgressHandler | None,
+        tool: str | None,
+    ) -> tuple[msgspec.Raw, CallResult | None]:
+        """The request in its span (server, method, tool, status, duration, session id); a tool call is decoded."""
+        name = self.target.name
+        attributes = {"mcp.server": name, "mcp.method": method}
+        if tool is not None:
+            attributes["mcp.tool"] = tool
+        outcome = "error"
+        started = time.perf_counter()
         with _tracer.start_as_current_span(
-            f"{method} {self.target.name}",
-            kind=trace.SpanKind.CLIENT,
-            attributes={"mcp.server": self.target.name, "mcp.method": method},
-        ):
-            return await self.session.request(method, params, routing, on_progress)
+            f"{method} {name}", kind=trace.SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            try:
+                raw = await self.session.request(method, params, routing, on_progress)
+                result = self._decode(raw, CallResult) if tool is not None else None
+                if result is not None and result.isError:
+                    span.set_status(StatusCode.ERROR, "the tool reported an error")
+                else:
+                    outcome = "success"
+                return raw, result
+            except asyncio.CancelledError:
+                outcome = "cancelled"
+                raise
+            finally:
+                elapsed = time.perf_counter() - started
+                span.set_attribute("mcp.status", outcome)
+                span.set_attribute("mcp.duration_ms", round(elapsed * 1000, 3))
+                if self.session.session_id:
+                    span.set_attribute("mcp.session.id", self.session.session_id)
+                if self._observer is not None:
+                    self._observer(name, method, tool, outcome, elapsed)
 
     async def list_tools(self) -> list[dict[str, Any]]:
         """Every tool the backend offers, following ``nextCursor`` across pages.
@@ -166,8 +210,9 @@ class BackendClient:
             relay = relay_progress
 
         routing = param_header_values(self._param_headers.get(name, ()), arguments)
-        raw = await self.request("tools/call", params, routing, relay)
-        return self._decode(raw, CallResult), raw
+        raw, result = await self._request("tools/call", params, routing, relay, name)
+        assert result is not None
+        return result, raw
 
     def _checked(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kept = []

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 
 from app.adapters.mcp_client import Message
 from app.domain.access import AccessPolicy
@@ -32,6 +34,7 @@ from app.errors import BackendRpcError, GatewayError
 __all__ = ("ServerStatus", "ServerTools", "ToolCatalog")
 
 logger = logging.getLogger("mcp_gateway.catalog")
+_tracer = trace.get_tracer("mcp_gateway.catalog")
 
 _MAX_VIEWS = 64
 
@@ -244,6 +247,17 @@ class ToolCatalog:
         return task
 
     async def _fetch(self, server: RegisteredServer) -> None:
+        with _tracer.start_as_current_span(
+            f"catalog refresh {server.name}", attributes={"mcp.server": server.name}
+        ) as span:
+            await self._fetch_listings(server)
+            entry = self._entries.get(server.name)
+            if entry is not None and entry.error is not None:
+                span.set_status(StatusCode.ERROR, entry.error)
+            elif entry is not None and entry.tools is not None:
+                span.set_attribute("mcp.tool_count", len(entry.tools))
+
+    async def _fetch_listings(self, server: RegisteredServer) -> None:
         entry = self._entries.setdefault(server.name, ServerTools(server.name))
         client = self._pool.client(server)
         try:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
+
+from app.audit import AuditedOperation, current_operation, detach_operation
 from app.domain.access import AccessPolicy
 from app.domain.backends import BackendPool
 from app.domain.catalog.catalog import ToolCatalog
@@ -15,6 +20,8 @@ from app.domain.registry.directory import ServerDirectory
 from app.errors import GatewayError, ToolNotFound
 
 __all__ = ("Broadcaster", "Invoker")
+
+_tracer = trace.get_tracer("mcp_gateway.broadcast")
 
 
 class Invoker:
@@ -45,6 +52,9 @@ class Invoker:
             ToolNotFound: the server is known not to offer ``tool`` (or its allow-list hides it).
             BackendError, CredentialUnavailable: the call itself failed.
         """
+        operation = current_operation()
+        if operation is not None and operation.mcp_server is None:
+            operation.mcp_server = server  # a call routed by tool name: the audit record names its server
         registered = self._directory.get_enabled(server)
         self._access.check(registered)
         allowed = registered.config.tools
@@ -78,19 +88,54 @@ class Broadcaster:
     ) -> BroadcastOutcome:
         """Call ``tool`` on every server in ``servers``; one leg's failure never affects the others.
 
-        Cancelling the caller cancels every leg still running.
+        Traced as one span with a child per leg; each leg is audited as ``broadcast_leg`` and the
+        operation in progress becomes a ``broadcast``. Cancelling the caller cancels every leg still running.
         """
         started = time.perf_counter()
+        operation = current_operation()
+        if operation is not None and operation.action == "invoke_tool":
+            operation.action = "broadcast"
+        targets = list(dict.fromkeys(servers))
         legs: dict[str, asyncio.Task[CallOutcome]] = {}
-        async with asyncio.TaskGroup() as group:
-            for server in dict.fromkeys(servers):
-                legs[server] = group.create_task(self._invoker.try_call(server, tool, arguments))
-        return BroadcastOutcome(
-            tool=tool,
-            legs={server: task.result() for server, task in legs.items()},
-            duration_ms=_ms(started),
-            excluded=excluded,
-        )
+        attributes: dict[str, str | int] = {"mcp.tool": tool, "mcp.broadcast.servers": len(targets)}
+        with _tracer.start_as_current_span(f"broadcast {tool}", attributes=attributes) as span:
+            async with asyncio.TaskGroup() as group:
+                for server in targets:
+                    legs[server] = group.create_task(self._leg(server, tool, arguments, operation))
+            outcome = BroadcastOutcome(
+                tool=tool,
+                legs={server: task.result() for server, task in legs.items()},
+                duration_ms=_ms(started),
+                excluded=excluded,
+            )
+            span.set_attribute("mcp.broadcast.successful", outcome.successful)
+            span.set_attribute("mcp.broadcast.failed", outcome.failed)
+            span.set_attribute("mcp.duration_ms", outcome.duration_ms)
+            if outcome.legs and outcome.successful == 0:
+                span.set_status(StatusCode.ERROR, "every leg failed")
+        if operation is not None and outcome.legs and outcome.successful == 0:
+            operation.fail(f"'{tool}' failed on every server: {', '.join(outcome.legs)}")
+        return outcome
+
+    async def _leg(
+        self, server: str, tool: str, arguments: dict[str, Any] | None, operation: AuditedOperation | None
+    ) -> CallOutcome:
+        detach_operation()  # the leg's own call must not re-target the whole broadcast's audit record
+        started_at = datetime.now(UTC)
+        with _tracer.start_as_current_span(
+            f"broadcast leg {server}", attributes={"mcp.server": server, "mcp.tool": tool}
+        ) as span:
+            outcome = await self._invoker.try_call(server, tool, arguments)
+            span.set_attribute("mcp.status", "success" if outcome.ok else "error")
+            span.set_attribute("mcp.duration_ms", outcome.duration_ms)
+            if not outcome.ok:
+                span.set_status(StatusCode.ERROR, outcome.failure or "failed")
+        if operation is not None:
+            failure = outcome.error or outcome.failure
+            operation.record_leg(
+                mcp_server=server, started=started_at, duration_ms=outcome.duration_ms, failure=failure
+            )
+        return outcome
 
 
 def _ms(started: float) -> float:

@@ -16,6 +16,7 @@ import msgspec
 from app import __version__
 from app.adapters.mcp_client.param_headers import ParamHeaders, param_headers_of
 from app.adapters.mcp_client.protocol import HANDSHAKE_VERSIONS, META_SERVER_INFO, MODERN_VERSIONS
+from app.audit import audited, current_operation
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import ToolRouter
@@ -33,6 +34,16 @@ _CONTENT_LISTS = {
     "prompts/list": ("prompts", "prompts"),
 }
 """List method → (attribute of the content catalog, result key)."""
+_AUDITED = {
+    "tools/list": "list_tools",
+    "tools/call": "invoke_tool",
+    "resources/list": "list_resources",
+    "resources/templates/list": "list_resource_templates",
+    "resources/read": "read_resource",
+    "prompts/list": "list_prompts",
+    "prompts/get": "get_prompt",
+}
+"""Methods recorded in the audit trail, with their action (ping, discovery and the handshake are not)."""
 _INSTRUCTIONS = (
     "Tools of every backend MCP server behind this gateway. A tool offered by several servers runs on all of "
     "them and returns their results keyed by server; broadcast__<tool> and broadcast__by_tag__<tag> do so explicitly."
@@ -114,6 +125,37 @@ class GatewayMcpServer:
         }
 
     async def handle(
+        self,
+        method: str,
+        params: dict[str, Any],
+        era: Era,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Run ``method`` (see :meth:`_handle`), recording it in the audit trail when it is an operation.
+
+        Raises:
+            RpcFailure: unknown method, unknown tool, bad cursor or arguments.
+        """
+        action = _AUDITED.get(method)
+        if action is None:
+            return await self._handle(method, params, era, on_progress)
+        tool = params.get("name") if method == "tools/call" and isinstance(params.get("name"), str) else None
+        arguments = params.get("arguments")
+        if method == "tools/call":
+            parameters = arguments if isinstance(arguments, dict) else None
+        elif method == "resources/read":
+            parameters = {"uri": params.get("uri")}
+        elif method == "prompts/get":
+            parameters = {"name": params.get("name"), "arguments": arguments}
+        else:
+            parameters = None
+        async with audited(action, tool_name=tool, parameters=parameters) as operation:
+            result = await self._handle(method, params, era, on_progress)
+            if method == "tools/call":
+                operation.note_tool_result(result)
+            return result
+
+    async def _handle(
         self,
         method: str,
         params: dict[str, Any],
@@ -218,13 +260,16 @@ class GatewayMcpServer:
         except BackendRpcError as exc:
             if exc.rpc_code == INVALID_PARAMS:
                 raise _invalid(exc.message, era) from None
-            return _tool_failure(exc.message)
+            return _tool_failure(exc)
         except GatewayError as exc:  # unreachable, timed out, credential missing: the tool failed, say why
-            return _tool_failure(exc.message)
+            return _tool_failure(exc)
 
 
-def _tool_failure(message: str) -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": message}], "isError": True}
+def _tool_failure(exc: GatewayError) -> dict[str, Any]:
+    operation = current_operation()
+    if operation is not None:
+        operation.fail_with(exc)  # the audit record keeps the real cause (e.g. 504), not just isError
+    return {"content": [{"type": "text", "text": exc.message}], "isError": True}
 
 
 def _invalid(message: str, era: Era) -> RpcFailure:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -209,3 +210,13 @@ async def test_nothing_is_recorded_outside_a_request() -> None:
     async with audited("invoke_tool") as op:
         op.fail("ignored")
     record_auth_failure("no request bound")
+
+
+async def test_text_a_caller_mangled_still_makes_an_encodable_event(recorded: list[AuditEvent]) -> None:
+    async with audited("invoke_tool", tool_name="bad\ud800name", parameters={"k\udc00": ["v\ud800"]}):
+        pass
+    await settle()
+    (event,) = recorded
+    encoded = msgspec.json.encode(event).decode()
+    assert "bad?name" in encoded
+    assert event.parameters == {"k?": ["v?"]}
