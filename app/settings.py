@@ -93,6 +93,8 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """Browser origins allowed to call ``/mcp`` besides loopback ones (comma-separated, ``*`` for any)."""
     max_request_body_bytes: int = 4 * 1024 * 1024
     """Largest request body accepted on any endpoint (413 above it)."""
+    request_body_timeout_seconds: float = 30.0
+    """Longest wait for the next chunk of a request body (408 after it): slow-sending clients are cut off."""
     backend_max_response_bytes: int = 10 * 1024 * 1024
     """Largest backend response accepted; bigger ones fail that call (protects the gateway's memory)."""
     audit_db_enabled: bool = True

@@ -80,11 +80,11 @@ class ServersController(Controller):
 
     @get("/servers", summary="List the registered MCP servers the caller may use (admins: all)")
     async def list_servers(
-        self, registry: NamedDependency[RegistryService], access: NamedDependency[AccessPolicy]
+        self, registry: NamedDependency[RegistryService], access_policy: NamedDependency[AccessPolicy]
     ) -> ServerList:
         listed = await registry.list_servers()
-        if not access.is_admin():
-            listed = access.usable(listed)
+        if not access_policy.is_admin():
+            listed = access_policy.usable(listed)
         servers = [ServerView.of(s) for s in listed]
         return ServerList(servers=servers, count=len(servers))
 
@@ -93,12 +93,12 @@ class ServersController(Controller):
         self,
         registry: NamedDependency[RegistryService],
         catalog: NamedDependency[ToolCatalog],
-        access: NamedDependency[AccessPolicy],
+        access_policy: NamedDependency[AccessPolicy],
         name: FromPath[str],
     ) -> ServerInfo:
         server = await registry.get_server(name)
-        if not access.is_admin():
-            access.check(server)
+        if not access_policy.is_admin():
+            access_policy.check(server)
         return ServerInfo(**msgspec.structs.asdict(ServerView.of(server)), status=await catalog.status(server))
 
     @post("/servers", summary="Register a server (source=api)", guards=[require_admin])

@@ -99,12 +99,12 @@ class ProxyController(Controller):
         self,
         directory: NamedDependency[ServerDirectory],
         catalog: NamedDependency[ToolCatalog],
-        access: NamedDependency[AccessPolicy],
+        access_policy: NamedDependency[AccessPolicy],
         mcp_server: ServerQuery,
     ) -> ToolListResponse:
         async with audited("list_tools", mcp_server=mcp_server):
             server = directory.get_enabled(mcp_server)
-            access.check(server)
+            access_policy.check(server)
             entry = (await catalog.server_tools([server]))[server.name]
             if entry.tools is None:
                 # Never fetched successfully: say why instead of pretending the server has no tools.

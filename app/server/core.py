@@ -27,6 +27,7 @@ from app.db.engine import create_sqlalchemy_config
 from app.domain.mcp import SessionCodec
 from app.domain.registry import ServerConfig
 from app.server.authentication import AuthenticationMiddleware
+from app.server.body_timeout import BodyReadTimeoutMiddleware
 from app.server.cli import register_commands
 from app.server.errors import exception_handlers
 from app.server.lifespan import gateway_services, service_dependencies
@@ -78,7 +79,7 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
         )
         app_config.plugins.append(SQLAlchemyPlugin(config=self.db_config))
         app_config.plugins.append(ObservabilityPlugin(settings))
-        app_config.middleware[:0] = [RequestContextMiddleware, AuthenticationMiddleware]
+        app_config.middleware[:0] = [RequestContextMiddleware, AuthenticationMiddleware, BodyReadTimeoutMiddleware]
         app_config.dependencies.update(
             {
                 "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

@@ -125,7 +125,8 @@ def _from_state(field: str) -> Provide:
 
 
 service_dependencies: dict[str, Provide] = {
-    name: _from_state(name)
-    for name in ("directory", "access", "catalog", "invoker", "broadcaster", "router", "mcp_handler")
+    name: _from_state(name) for name in ("directory", "catalog", "invoker", "broadcaster", "router", "mcp_handler")
 }
+# Not "access": Litestar would mistake a body key of that name (a server's `access` block) for the dependency.
+service_dependencies["access_policy"] = _from_state("access")
 """The long-lived services controllers receive by name."""
