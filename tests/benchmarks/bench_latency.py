@@ -13,6 +13,8 @@ import argparse
 import json
 from typing import Any
 
+import psutil
+
 from tests.benchmarks.load import Driver, choose_driver
 from tests.benchmarks.processes import echo_backend, gateway
 from tests.benchmarks.runs import echo_call, invoke_request, measure, median_run
@@ -25,13 +27,15 @@ TARGETS = ("direct", "mcp", "invoke")
 
 
 def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
-    """``{"c1": {"direct": {...}, "mcp": {...}, "invoke": {...}}, "c10": ..., "c50": ...}``."""
+    """``{"c1": {"direct": {...}, "mcp": {...}, "invoke": {...}}, "c10": ..., "c50": ..., "gateway_idle_rss_mb": x}``;
+    the idle RSS is taken after start-up, before the first request."""
     with echo_backend() as backend_url, gateway({"echo": backend_url}) as gw:
         requests = {
             "direct": echo_call(backend_url),
             "mcp": echo_call(f"{gw.url}/mcp"),
             "invoke": invoke_request(gw.url, "echo"),
         }
+        idle_rss_mb = psutil.Process(gw.pid).memory_info().rss / 2**20
         samples: dict[str, dict[str, list[dict[str, Any]]]] = {f"c{c}": {t: [] for t in TARGETS} for c in CONCURRENCY}
         for _ in range(runs):
             for concurrency in CONCURRENCY:
@@ -39,7 +43,9 @@ def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
                     pid = None if target == "direct" else gw.pid
                     row = measure(requests[target], concurrency=concurrency, duration=duration, driver=driver, pid=pid)
                     samples[f"c{concurrency}"][target].append(row)
-    return {c: {t: median_run(rows) for t, rows in by_target.items()} for c, by_target in samples.items()}
+    results: dict[str, Any] = {c: {t: median_run(rows) for t, rows in by_t.items()} for c, by_t in samples.items()}
+    results["gateway_idle_rss_mb"] = idle_rss_mb
+    return results
 
 
 def main() -> None:

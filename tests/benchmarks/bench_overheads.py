@@ -3,7 +3,8 @@
 Four gateway processes on one backend: auth off/on x audit off/on. Auth on: ``AUTH_ENABLED=true``
 against a realm-shaped token authority on 127.0.0.1 (RS256 JWTs, JWKS fetched once and cached), every
 request carrying a bearer token. Audit on: the JSON-lines file sink (``AUDIT_LOG_FILE``) and the
-database sink (``AUDIT_DB_ENABLED``, SQLite). Runs interleave the variants; figures are medians.
+database sink (``AUDIT_DB_ENABLED``, SQLite). Rounds interleave the variants; figures are medians of
+``2 * runs - 1`` rounds, as the differences sought (~15 %) are close to the machine's run-to-run noise.
 
 Run: ``python -m tests.benchmarks.bench_overheads [--runs 3] [--duration 5] [--driver auto|wrk|python]``.
 """
@@ -19,9 +20,9 @@ from typing import Any
 from tests.benchmarks.load import Driver, choose_driver
 from tests.benchmarks.processes import echo_backend, gateway
 from tests.benchmarks.runs import echo_call, invoke_request, measure, median_run
-from tests.identity_provider import run_identity_provider
+from tests.identity_provider import IdentityProvider, run_identity_provider
 
-__all__ = ("CONCURRENCY", "VARIANTS", "run")
+__all__ = ("AUDIT_ON", "CONCURRENCY", "VARIANTS", "auth_settings", "run")
 
 CONCURRENCY = 10
 VARIANTS = {
@@ -31,7 +32,14 @@ VARIANTS = {
     "auth on, audit on": (True, True),
 }
 """Variant name → (authentication, audit sinks)."""
-_AUDIT_ON = {"AUDIT_LOG_FILE": "audit.jsonl", "AUDIT_DB_ENABLED": "true"}
+AUDIT_ON = {"AUDIT_LOG_FILE": "audit.jsonl", "AUDIT_DB_ENABLED": "true"}
+"""Gateway settings of the audit-on variants: the JSON-lines file sink and the database sink."""
+
+
+def auth_settings(idp: IdentityProvider) -> tuple[dict[str, str], dict[str, str]]:
+    """Gateway settings that trust ``idp``'s JWTs, and request headers with a day-long RS256 token."""
+    settings = {"AUTH_ENABLED": "true", "KEYCLOAK_URL": idp.base_url, "JWT_ALGORITHM": "RS256"}
+    return settings, {"authorization": f"Bearer {idp.mint(exp=int(time.time()) + 24 * 3600)}"}
 
 
 def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
@@ -39,22 +47,20 @@ def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         idp = stack.enter_context(run_identity_provider())
         backend_url = stack.enter_context(echo_backend())
-        auth = {"AUTH_ENABLED": "true", "KEYCLOAK_URL": idp.base_url, "JWT_ALGORITHM": "RS256"}
-        token = idp.mint(exp=int(time.time()) + 24 * 3600)
+        auth, bearer = auth_settings(idp)
         requests = {"direct": echo_call(backend_url)}
         pids: dict[str, int | None] = {"direct": None}
         for name, (auth_on, audit_on) in VARIANTS.items():
-            settings = {**(auth if auth_on else {}), **(_AUDIT_ON if audit_on else {})}
+            settings = {**(auth if auth_on else {}), **(AUDIT_ON if audit_on else {})}
             gw = stack.enter_context(gateway({"echo": backend_url}, settings))
-            headers = {"authorization": f"Bearer {token}"} if auth_on else {}
-            requests[name], pids[name] = invoke_request(gw.url, "echo", headers), gw.pid
+            requests[name], pids[name] = invoke_request(gw.url, "echo", bearer if auth_on else {}), gw.pid
         samples: dict[str, list[dict[str, Any]]] = {name: [] for name in requests}
-        for _ in range(runs):
+        for _ in range(2 * runs - 1):
             for name, request in requests.items():
                 row = measure(request, concurrency=CONCURRENCY, duration=duration, driver=driver, pid=pids[name])
                 samples[name].append(row)
     results: dict[str, Any] = {name: median_run(rows) for name, rows in samples.items()}
-    results["audit_settings"] = _AUDIT_ON
+    results["audit_settings"] = AUDIT_ON
     return results
 
 

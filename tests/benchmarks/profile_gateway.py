@@ -12,6 +12,7 @@ Run: ``python -m tests.benchmarks.profile_gateway [--target invoke|mcp] [--durat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -22,9 +23,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks.bench_overheads import AUDIT_ON, auth_settings
 from tests.benchmarks.load import choose_driver, run_load
 from tests.benchmarks.processes import echo_backend, gateway
 from tests.benchmarks.runs import echo_call, invoke_request
+from tests.identity_provider import run_identity_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,13 +47,25 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--driver", default="auto", choices=("auto", "wrk", "python"))
+    parser.add_argument("--auth", action="store_true", help="authentication on (RS256 JWTs, cached JWKS)")
+    parser.add_argument("--audit", action="store_true", help="audit file and database sinks on")
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="mcp-gateway-profile-")) / "profile")
     args = parser.parse_args()
     driver = choose_driver(args.driver)
-    settings = {"PYTHONPATH": str(ROOT), "PROFILE_OUTPUT": str(args.out)}
+    settings = {"PYTHONPATH": str(ROOT), "PROFILE_OUTPUT": str(args.out), **(AUDIT_ON if args.audit else {})}
     launcher = (sys.executable, "-m", "tests.benchmarks.profiled_gateway")
-    with echo_backend() as backend_url, gateway({"echo": backend_url}, settings, launcher=launcher) as gw:
-        request = invoke_request(gw.url, "echo") if args.target == "invoke" else echo_call(f"{gw.url}/mcp")
+    with contextlib.ExitStack() as stack:
+        headers: dict[str, str] = {}
+        if args.auth:
+            auth, headers = auth_settings(stack.enter_context(run_identity_provider()))
+            settings.update(auth)
+        backend_url = stack.enter_context(echo_backend())
+        gw = stack.enter_context(gateway({"echo": backend_url}, settings, launcher=launcher))
+        if args.target == "invoke":
+            request = invoke_request(gw.url, "echo", headers)
+        else:
+            request = echo_call(f"{gw.url}/mcp")
+            request.headers.update(headers)
         load = {"concurrency": args.concurrency, "driver": driver}
         run_load(request.url, request.body, request.headers, duration=1, **load)  # warm-up, not profiled
         os.kill(gw.pid, signal.SIGUSR1)
@@ -59,7 +74,8 @@ def main() -> None:
         _wait_for(args.out.with_suffix(".txt"))
     profile = json.loads(args.out.with_suffix(".json").read_text())
     summary = _summary(profile, args.top)
-    header = f"{args.target} at c={args.concurrency}: {result.requests} calls in {result.duration_s:.1f} s (profiled)"
+    variant = f"auth {'on' if args.auth else 'off'}, audit {'on' if args.audit else 'off'}"
+    header = f"{args.target} at c={args.concurrency} ({variant}): {result.requests} calls in {result.duration_s:.1f} s"
     text = f"{header}\n{summary}"
     args.out.with_suffix(".summary.txt").write_text(text)
     print(text)
