@@ -12,6 +12,7 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.guards import require_admin
+from app.audit import audited
 from app.audit.event import AuditStatus
 from app.audit.queries import AuditQuery, search_audit
 from app.db.models import AuditRecord
@@ -104,7 +105,7 @@ class AuditController(Controller):
         since: Annotated[datetime | None, QueryParameter(description="Earliest event time (UTC if no zone).")] = None,
         until: Annotated[datetime | None, QueryParameter(description="Latest event time (UTC if no zone).")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size.")] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, description="Events to skip.")] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=2**62, description="Events to skip.")] = 0,
     ) -> AuditPage:
         query = AuditQuery(
             user=user,
@@ -119,7 +120,9 @@ class AuditController(Controller):
             limit=limit,
             offset=offset,
         )
-        rows, total = await search_audit(db_session, query)
+        filters = {k: v for k, v in msgspec.structs.asdict(query).items() if v is not None}
+        async with audited("read_audit", event_type="admin", parameters=msgspec.to_builtins(filters)):
+            rows, total = await search_audit(db_session, query)
         following = offset + len(rows)
         return AuditPage(
             items=[AuditEntry.of(row) for row in rows],
