@@ -41,7 +41,7 @@ async def test_metrics_count_requests_tool_calls_and_backend_health(
         )
         await client.post("/mcp/invoke", params={"mcp_server": "dead"}, json={"tool_name": "echo"})
         await client.get("/tools/no_such_tool")  # no route matches
-        await client.app.state.services.catalog.server_tools()
+        await client.get("/tools")  # lists every server: the dead one is now known to be down
         response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")

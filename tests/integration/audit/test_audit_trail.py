@@ -3,6 +3,7 @@ identity, trace and redacted parameters; ``GET /audit`` reads them back."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,12 @@ def audit_lines(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 async def flushed(client: AsyncTestClient[Litestar]) -> None:
-    assert await client.app.state.audit.flush(10)
+    """Wait until the app's audit writers have nothing queued (they run on the app's own event loop)."""
+    for _ in range(500):
+        if all(stats.queued == 0 for stats in client.app.state.audit.stats()):
+            return
+        await asyncio.sleep(0.02)
+    pytest.fail("audit events still queued after 10 s")
 
 
 def dead_url() -> str:
@@ -200,6 +206,8 @@ async def test_audit_endpoint_filters_and_pages(backends: Callable[..., Backend]
         future = (await client.get("/audit", params={"since": "2999-01-01T00:00:00Z"})).json()
         bad = await client.get("/audit", params={"limit": 0})
         schema = (await client.get("/schema/openapi.json")).json()
+        await flushed(client)
+        reads = (await client.get("/audit", params={"action": "read_audit", "limit": 500})).json()
     assert first["total"] == second["total"] == 6
     assert [len(first["items"]), len(second["items"])] == [3, 3]
     assert first["next_offset"] == 3
@@ -215,6 +223,9 @@ async def test_audit_endpoint_filters_and_pages(backends: Callable[..., Backend]
     assert future["items"] == []
     assert bad.status_code == 400
     assert "/audit" in schema["paths"]
+    assert reads["total"] == 6  # reading the trail is itself recorded (the refused limit=0 never ran)
+    assert reads["items"][-1]["event_type"] == "admin"
+    assert reads["items"][-1]["parameters"] == {"action": "invoke_tool", "mcp_server": "a", "limit": 3, "offset": 0}
     parameters = {p["name"] for p in schema["paths"]["/audit"]["get"]["parameters"]}
     assert {"user", "server", "tool", "status", "since", "until", "limit", "offset"} <= parameters
 
