@@ -97,6 +97,12 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """Longest wait for the next chunk of a request body (408 after it): slow-sending clients are cut off."""
     backend_max_response_bytes: int = 10 * 1024 * 1024
     """Largest backend response accepted; bigger ones fail that call (protects the gateway's memory)."""
+    backend_breaker_failures: int = 5
+    """Consecutive failed requests (unreachable, timed out, not MCP) after which a backend's circuit opens."""
+    backend_breaker_open_seconds: float = 10.0
+    """How long an open circuit fails calls fast (503) before one probe call is let through."""
+    backend_max_in_flight: int = 100
+    """Concurrent requests per backend and process; more wait in a queue of the same size, beyond that 503."""
     audit_db_enabled: bool = True
     """Also store audit events in the ``audit_logs`` table (served by ``GET /audit``)."""
     audit_queue_size: int = 10_000

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from typing import Any
 
 from litestar import Controller, Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,10 +43,18 @@ class SystemController(Controller):
         return {"status": "ok"}
 
     @get("/health", summary="Readiness: the gateway and its database can serve requests")
-    async def health(self, db_engine: NamedDependency[AsyncEngine]) -> Response[dict[str, Any]]:
+    async def health(self, db_engine: NamedDependency[AsyncEngine], state: State) -> Response[dict[str, Any]]:
         database = await _database_status(db_engine)
         ready = database == "ok"
-        body = {"status": "ok" if ready else "unavailable", "version": __version__, "database": database}
+        # Backend circuits are reported, by count only (names need authorization: /mcp/server/{name}/info,
+        # /metrics); a sick backend never makes the gateway unready.
+        circuits = Counter(guard.state for guard in state.services.pool.guards().values())
+        body = {
+            "status": "ok" if ready else "unavailable",
+            "version": __version__,
+            "database": database,
+            "backend_circuits": {key: circuits.get(key, 0) for key in ("closed", "open", "half_open")},
+        }
         return Response(body, status_code=200 if ready else 503)
 
     @get("/config", summary="Effective settings; secrets shown only as set/unset", guards=[require_admin])

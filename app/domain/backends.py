@@ -12,6 +12,7 @@ import ssl
 from typing import TYPE_CHECKING
 
 from app.adapters.mcp_client import BackendClient, BackendObserver, BackendTarget, NotificationHandler
+from app.adapters.mcp_client.guard import BackendGuard
 from app.domain.registry.config import ServerConfig
 from app.domain.registry.directory import ServerDirectory
 from app.domain.registry.service import RegisteredServer
@@ -28,6 +29,7 @@ class BackendPool:
     """Creates clients lazily, reuses them for every call, closes them when a server changes or goes."""
 
     __slots__ = (
+        "_breaker",
         "_clients",
         "_closing",
         "_listeners",
@@ -47,8 +49,12 @@ class BackendPool:
         max_response_bytes: int,
         on_notification: NotificationHandler | None = None,
         observer: BackendObserver | None = None,
+        breaker_failures: int = 5,
+        breaker_open_seconds: float = 10.0,
+        max_in_flight: int = 100,
     ) -> None:
         self._outbound_auth = outbound_auth
+        self._breaker = (breaker_failures, breaker_open_seconds, max_in_flight)
         self._observer = observer
         """Told of every backend request's outcome and duration (metrics)."""
         self._ssl = ssl_context
@@ -106,7 +112,22 @@ class BackendPool:
             credentials=credentials if auth is not None and auth.method != "none" else None,
             on_notification=self._on_notification,
             observer=self._observer,
+            guard=self._guard(server.name),
         )
+
+    def _guard(self, name: str) -> BackendGuard:
+        failures, open_seconds, in_flight = self._breaker
+        return BackendGuard(
+            name,
+            failure_threshold=failures,
+            open_seconds=open_seconds,
+            max_in_flight=in_flight,
+            max_waiting=in_flight,
+        )
+
+    def guards(self) -> dict[str, BackendGuard]:
+        """The guard of every backend this process has talked to (circuit state for health and metrics)."""
+        return {name: client.guard for name, (_, client) in self._clients.items()}
 
     def _server_changed(self, name: str, server: RegisteredServer | None) -> None:
         known = self._clients.get(name)

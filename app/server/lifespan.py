@@ -72,6 +72,9 @@ async def gateway_services(
             OutboundAuth(credential_http, credentials),
             ssl_context=ssl_context,
             max_response_bytes=settings.backend_max_response_bytes,
+            breaker_failures=settings.backend_breaker_failures,
+            breaker_open_seconds=settings.backend_breaker_open_seconds,
+            max_in_flight=settings.backend_max_in_flight,
             observer=app.state.metrics.observe_backend if "metrics" in app.state else None,
         )
         access = AccessPolicy(settings.admin_role)

@@ -15,12 +15,13 @@ import msgspec
 from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
+from app.adapters.mcp_client.guard import BackendGuard
 from app.adapters.mcp_client.jsonrpc import Message
 from app.adapters.mcp_client.legacy_sse import LegacySseSession
 from app.adapters.mcp_client.param_headers import ParamHeaders, param_header_values, param_headers_of
 from app.adapters.mcp_client.session_base import CredentialsProvider, NotificationHandler, ProgressHandler
 from app.adapters.mcp_client.streamable import StreamableHttpSession
-from app.errors import BackendProtocolError
+from app.errors import BackendProtocolError, BackendUnreachable
 
 __all__ = ("BackendClient", "BackendObserver", "BackendTarget", "CallResult")
 
@@ -55,12 +56,15 @@ class _Page(msgspec.Struct):
     prompts: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
+_RETRY_DELAY = 0.05
 _LIST_KEYS = {
     "tools/list": "tools",
     "resources/list": "resources",
     "resources/templates/list": "resourceTemplates",
     "prompts/list": "prompts",
 }
+_RETRY_SAFE = frozenset({"ping", "resources/read", "prompts/get", *_LIST_KEYS})
+"""Requests without side effects, repeated once after a failed connection (``tools/call`` never is)."""
 
 
 class CallResult(msgspec.Struct, omit_defaults=True):
@@ -74,7 +78,7 @@ class CallResult(msgspec.Struct, omit_defaults=True):
 class BackendClient:
     """One pooled keep-alive connection set and one negotiated MCP session per backend, reused by all calls."""
 
-    __slots__ = ("_http", "_observer", "_param_headers", "session", "target")
+    __slots__ = ("_http", "_observer", "_param_headers", "guard", "session", "target")
 
     def __init__(
         self,
@@ -86,9 +90,12 @@ class BackendClient:
         on_notification: NotificationHandler | None = None,
         max_connections: int = 100,
         observer: BackendObserver | None = None,
+        guard: BackendGuard | None = None,
     ) -> None:
         self.target = target
         self._observer = observer
+        self.guard = guard or BackendGuard(target.name)
+        """Circuit breaker and concurrency bound for every request to this backend."""
         self._param_headers: dict[str, ParamHeaders] = {}
         """Per tool, the arguments that travel as ``Mcp-Param-*`` headers (learnt from ``tools/list``)."""
         self._http = httpx.AsyncClient(
@@ -138,7 +145,7 @@ class BackendClient:
             f"{method} {name}", kind=trace.SpanKind.CLIENT, attributes=attributes
         ) as span:
             try:
-                raw = await self.session.request(method, params, routing, on_progress)
+                raw = await self._guarded(method, params, routing, on_progress)
                 result = self._decode(raw, CallResult) if tool is not None else None
                 if result is not None and result.isError:
                     span.set_status(StatusCode.ERROR, "the tool reported an error")
@@ -156,6 +163,26 @@ class BackendClient:
                     span.set_attribute("mcp.session.id", self.session.session_id)
                 if self._observer is not None:
                     self._observer(name, method, tool, outcome, elapsed)
+
+    async def _guarded(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        routing: dict[str, str] | None,
+        on_progress: ProgressHandler | None,
+    ) -> msgspec.Raw:
+        """Through the guard; a request that is safe to repeat (never ``tools/call``) gets one retry when the
+        connection failed, so a backend restart or a stale keep-alive connection does not fail a listing."""
+        retries = 1 if method in _RETRY_SAFE else 0
+        while True:
+            try:
+                async with self.guard.call():
+                    return await self.session.request(method, params, routing, on_progress)
+            except BackendUnreachable:
+                if retries == 0 or self.guard.state != "closed":
+                    raise
+            retries -= 1
+            await asyncio.sleep(_RETRY_DELAY)
 
     async def list_tools(self) -> list[dict[str, Any]]:
         """Every tool the backend offers, following ``nextCursor`` across pages.

@@ -91,6 +91,10 @@ class ServerStatus(msgspec.Struct, kw_only=True):
     tool_count: int | None
     last_error: str | None
     last_refresh: datetime | None
+    circuit: str | None = None
+    """``closed``, ``open`` (calls fail fast) or ``half_open`` (one probe allowed); ``None``: never contacted."""
+    in_flight: int = 0
+    """Requests to this backend running now on this replica."""
 
 
 class ToolCatalog:
@@ -146,6 +150,8 @@ class ToolCatalog:
             tool_count=len(entry.tools) if entry is not None and entry.tools is not None else None,
             last_error=entry.error if entry is not None else None,
             last_refresh=entry.refreshed_at if entry is not None else None,
+            circuit=client.guard.state if client is not None else None,
+            in_flight=client.guard.in_flight if client is not None else 0,
         )
 
     async def server_tools(self, servers: Iterable[RegisteredServer] | None = None) -> dict[str, ServerTools]:
