@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.adapters.identity import IssuerMetadata, JwksCache, JwtVerifier, TokenIntrospector
 from app.adapters.identity.jwt_verifier import check_algorithms, looks_like_jwt
+from app.audit import record_auth_failure
 from app.domain.caller import Principal, current_call, principal_from_claims, reset_call, set_call
 from app.errors import GatewayError, ServiceUnavailable, Unauthenticated
 from app.settings import Settings
@@ -184,6 +185,7 @@ class AuthenticationMiddleware:
             principal = await state.services.authenticator.authenticate(authorization)
         except Unauthenticated as exc:
             logger.info("unauthenticated %s %s: %s", scope["method"], scope["path"], exc.message)
+            record_auth_failure(exc.message, 401, method=scope["method"], path=scope["path"])
             challenge = bearer_challenge(settings, scope["path"], exc.error, exc.message)
             await _problem(send, 401, exc.code, exc.message, {"www-authenticate": challenge})
             return

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import RSAKey
@@ -129,3 +131,19 @@ async def test_authority_reached_under_another_name_than_its_issuer(idp: Identit
     assert accepted.status_code == 200, accepted.text
     assert metadata.json()["issuer"] == public
     assert resource.json()["authorization_servers"] == [public]
+
+
+async def test_refused_tokens_are_audited_as_denied_without_the_token(
+    idp: IdentityProvider, secured: Any, tmp_path: Path
+) -> None:
+    expired = idp.mint(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200)
+    async with secured({}) as client:
+        assert (await client.get("/tools", headers=bearer(expired))).status_code == 401
+        assert (await client.get("/mcp/servers")).status_code == 401
+    events = [json.loads(line) for line in (tmp_path / "audit.json").read_text().splitlines()]
+    refusals = [e for e in events if e["action"] == "authenticate"]
+    assert [(e["status"], e["response_status"]) for e in refusals] == [("denied", 401), ("denied", 401)]
+    assert refusals[0]["error"] == "token has expired"
+    assert "needs an 'Authorization: Bearer <token>' header" in refusals[1]["error"]
+    assert all(e["request_id"] for e in refusals)
+    assert expired not in (tmp_path / "audit.json").read_text()
