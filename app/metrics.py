@@ -5,6 +5,8 @@ mcp_gateway_http_request_duration_seconds{method,route}       request latency
 mcp_gateway_backend_request_duration_seconds{server,method,outcome}  each MCP request to a backend
 mcp_gateway_tool_calls_total{server,tool,status}              tools/call per backend (success/error)
 mcp_gateway_backend_up{server}                                1 reachable, 0 failing (last contact)
+mcp_gateway_backend_circuit_open{server}                      0 closed, 1 open, 0.5 half-open (one probe allowed)
+mcp_gateway_backend_in_flight{server}                         requests to the backend running now
 mcp_gateway_audit_queue_depth{sink}                           audit events waiting to be written
 mcp_gateway_audit_events_written_total{sink}
 mcp_gateway_audit_events_dropped_total{sink,reason}           audit events given up
@@ -20,19 +22,25 @@ from prometheus_client.registry import Collector
 
 from app.audit import SinkStats
 
-__all__ = ("BackendHealth", "GatewayMetrics")
+__all__ = ("BackendCircuits", "BackendHealth", "GatewayMetrics")
 
 BackendHealth = Callable[[], Iterable[tuple[str, bool]]]
 """Yields ``(server, up)`` for every enabled server whose state is known."""
+BackendCircuits = Callable[[], Iterable[tuple[str, str, int]]]
+"""Yields ``(server, circuit state, requests in flight)`` for every backend this process has talked to."""
+_CIRCUIT_VALUE = {"closed": 0.0, "half_open": 0.5, "open": 1.0}
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 class _LiveState(Collector):
     """Values read at scrape time from the running services (backend health, audit queues)."""
 
-    def __init__(self, backends: BackendHealth, audit: Callable[[], list[SinkStats]]) -> None:
+    def __init__(
+        self, backends: BackendHealth, audit: Callable[[], list[SinkStats]], circuits: BackendCircuits
+    ) -> None:
         self._backends = backends
         self._audit = audit
+        self._circuits = circuits
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
@@ -43,6 +51,19 @@ class _LiveState(Collector):
         for server, reachable in self._backends():
             up.add_metric([server], 1.0 if reachable else 0.0)
         yield up
+        circuit = GaugeMetricFamily(
+            "mcp_gateway_backend_circuit_open",
+            "Circuit breaker of a backend: 0 closed, 1 open (calls fail fast), 0.5 half-open",
+            labels=["server"],
+        )
+        in_flight = GaugeMetricFamily(
+            "mcp_gateway_backend_in_flight", "Requests to a backend running now", labels=["server"]
+        )
+        for server, state, running in self._circuits():
+            circuit.add_metric([server], _CIRCUIT_VALUE.get(state, 1.0))
+            in_flight.add_metric([server], float(running))
+        yield circuit
+        yield in_flight
         depth = GaugeMetricFamily(
             "mcp_gateway_audit_queue_depth", "Audit events waiting to be written", labels=["sink"]
         )
@@ -92,9 +113,9 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
-    def watch(self, backends: BackendHealth, audit: Callable[[], list[SinkStats]]) -> None:
-        """Report backend health and audit queues, read from the running services at each scrape."""
-        self.registry.register(_LiveState(backends, audit))
+    def watch(self, backends: BackendHealth, audit: Callable[[], list[SinkStats]], circuits: BackendCircuits) -> None:
+        """Report backend health, circuits and audit queues, read from the running services at each scrape."""
+        self.registry.register(_LiveState(backends, audit, circuits))
 
     def observe_http(self, method: str, route: str, status: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(status)).inc()

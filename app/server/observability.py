@@ -139,7 +139,7 @@ class ObservabilityPlugin(InitPluginProtocol):
         self.metrics = GatewayMetrics()
         """This app's registry; backend health and audit queues are read from the running services."""
         self._state: State | None = None
-        self.metrics.watch(self._backend_health, self._audit_stats)
+        self.metrics.watch(self._backend_health, self._audit_stats, self._backend_circuits)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.append(AuditController)
@@ -173,6 +173,13 @@ class ObservabilityPlugin(InitPluginProtocol):
             await audit.aclose(self.settings.audit_flush_seconds)
             tracing.stop()
             self._state = None
+
+    def _backend_circuits(self) -> Iterator[tuple[str, str, int]]:
+        services: Any = self._state.get("services") if self._state is not None else None
+        if services is None:
+            return
+        for name, guard in services.pool.guards().items():
+            yield name, guard.state, guard.in_flight
 
     def _backend_health(self) -> Iterator[tuple[str, bool]]:
         services: Any = self._state.get("services") if self._state is not None else None

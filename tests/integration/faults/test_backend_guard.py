@@ -55,6 +55,7 @@ async def test_dead_backend_opens_the_circuit_then_a_probe_closes_it(gateway: Ga
         assert health["backend_circuits"]["open"] == 1
         info = (await client.get("/mcp/server/dead/info")).json()
         assert info["status"]["circuit"] == "open"
+        assert 'mcp_gateway_backend_circuit_open{server="dead"} 1.0' in (await client.get("/metrics")).text
         # The backend comes up; after the open period one probe goes through and closes the circuit.
         with serve_asgi(FaultBackend(), port=port):
             await asyncio.sleep(1.1)
@@ -62,6 +63,7 @@ async def test_dead_backend_opens_the_circuit_then_a_probe_closes_it(gateway: Ga
             assert recovered.status_code == 200, recovered.text
             info = (await client.get("/mcp/server/dead/info")).json()
         assert info["status"]["circuit"] == "closed"
+        assert 'mcp_gateway_backend_circuit_open{server="dead"} 0.0' in (await client.get("/metrics")).text
 
 
 async def test_calls_beyond_in_flight_and_queue_get_503(
