@@ -102,7 +102,9 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     backend_breaker_open_seconds: float = 10.0
     """How long an open circuit fails calls fast (503) before one probe call is let through."""
     backend_max_in_flight: int = 100
-    """Concurrent requests per backend and process; more wait in a queue of the same size, beyond that 503."""
+    """Concurrent requests per backend and process; more wait in the queue below."""
+    backend_max_queued: int = 1000
+    """Requests per backend and process waiting for one of the in-flight slots; beyond that, 503 at once."""
     audit_db_enabled: bool = True
     """Also store audit events in the ``audit_logs`` table (served by ``GET /audit``)."""
     audit_queue_size: int = 10_000

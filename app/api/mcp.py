@@ -9,6 +9,7 @@ every later request must echo. Answers are JSON (both eras allow it).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -22,6 +23,8 @@ from app.adapters.mcp_client.protocol import (
     MODERN_VERSIONS,
     NAME_BEARING_METHODS,
 )
+from app.adapters.mcp_client.session_base import ServerRequestHandler
+from app.api.mcp_client_requests import ClientRequests
 from app.api.mcp_headers import decode_header_value, origin_allowed, param_header_problem
 from app.api.mcp_streams import listen_stream, server_stream, streamed_call
 from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec
@@ -79,15 +82,20 @@ async def mcp_endpoint(
     mcp_handler: NamedDependency[GatewayMcpServer],
     sessions: NamedDependency[SessionCodec],
     settings: NamedDependency[Settings],
+    client_requests: NamedDependency[ClientRequests],
 ) -> Response[Any] | Stream:
     try:
-        return await _serve(request, mcp_handler, sessions, settings)
+        return await _serve(request, mcp_handler, sessions, settings, client_requests)
     except _Answer as answer:
         return answer.response
 
 
 async def _serve(
-    request: Request[Any, Any, Any], mcp_server: GatewayMcpServer, sessions: SessionCodec, settings: Settings
+    request: Request[Any, Any, Any],
+    mcp_server: GatewayMcpServer,
+    sessions: SessionCodec,
+    settings: Settings,
+    client_requests: ClientRequests,
 ) -> Response[Any] | Stream:
     headers = request.headers
     if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
@@ -123,7 +131,7 @@ async def _serve(
     body_meta = params.get("_meta") if isinstance(params, dict) else None
     if modern_header or (isinstance(body_meta, dict) and META_PROTOCOL_VERSION in body_meta):
         return await _modern(request, message, mcp_server)
-    return await _handshake(request, message, mcp_server, sessions)
+    return await _handshake(request, message, mcp_server, sessions, client_requests)
 
 
 async def _modern(
@@ -196,12 +204,15 @@ def _header_mismatch(request: Request[Any, Any, Any], method: str, params: dict[
 
 
 async def _handshake(
-    request: Request[Any, Any, Any], message: dict[str, Any], server: GatewayMcpServer, sessions: SessionCodec
+    request: Request[Any, Any, Any],
+    message: dict[str, Any],
+    server: GatewayMcpServer,
+    sessions: SessionCodec,
+    client_requests: ClientRequests,
 ) -> Response[Any] | Stream:
     method, request_id = message.get("method"), message.get("id")
-    if not isinstance(method, str):
-        if "result" in message or "error" in message:
-            return Response(b"", status_code=202)  # a response to a server request: nothing is waiting for it
+    is_response = not isinstance(method, str) and ("result" in message or "error" in message)
+    if not isinstance(method, str) and not is_response:
         raise _fail(None, RpcFailure(INVALID_REQUEST, "Invalid Request: no method", http_status=400))
     params = message.get("params") or {}
     if not isinstance(params, dict):
@@ -227,19 +238,33 @@ async def _handshake(
             INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version}", http_status=400
         )
         raise _fail(request_id, failure)
+    if is_response:
+        # The agent's answer to a request the gateway relayed (elicitation): wake the call waiting for it.
+        client_requests.answer(sent_session, message)
+        return Response(b"", status_code=202)
     if "id" not in message:
         return Response(b"", status_code=202)
-    return await _dispatch(server, method, params, request_id, "handshake", request.headers.get("accept", ""))
+    assert isinstance(method, str)
+    asker = client_requests.asker(sent_session, state.capabilities)
+    return await _dispatch(server, method, params, request_id, "handshake", request.headers.get("accept", ""), asker)
 
 
 async def _dispatch(
-    server: GatewayMcpServer, method: str, params: dict[str, Any], request_id: Any, era: str, accept: str = ""
+    server: GatewayMcpServer,
+    method: str,
+    params: dict[str, Any],
+    request_id: Any,
+    era: str,
+    accept: str = "",
+    asker: Callable[[Callable[[dict[str, Any]], None]], ServerRequestHandler] | None = None,
 ) -> Response[Any] | Stream:
     if method == "tools/call" and _SSE in accept:
         # Streamed, so progress can be relayed and a caller that goes away cancels the backend call.
         meta = params.get("_meta")
         token = meta.get("progressToken") if isinstance(meta, dict) else None
-        return await streamed_call(server, params, request_id, "modern" if era == "modern" else "handshake", token)
+        return await streamed_call(
+            server, params, request_id, "modern" if era == "modern" else "handshake", token, asker
+        )
     try:
         result = await server.handle(method, params, "modern" if era == "modern" else "handshake")
     except RpcFailure as failure:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
 from litestar import Response
 from litestar.response import Stream
 
+from app.adapters.mcp_client.session_base import ServerRequestHandler
 from app.domain.mcp import GatewayMcpServer, RpcFailure
 from app.domain.mcp.errors import INTERNAL_ERROR
 from app.domain.mcp.server import Era
@@ -29,14 +30,20 @@ _KEEP_ALIVE = 15.0
 
 
 async def streamed_call(
-    server: GatewayMcpServer, params: dict[str, Any], request_id: Any, era: Era, token: Any
+    server: GatewayMcpServer,
+    params: dict[str, Any],
+    request_id: Any,
+    era: Era,
+    token: Any,
+    asker: Callable[[Callable[[dict[str, Any]], None]], ServerRequestHandler] | None = None,
 ) -> Response[Any] | Stream:
     """``tools/call`` for a caller that accepts an event stream.
 
     A call that ends within ``_COMMIT_AFTER`` without progress is answered as plain JSON with the status
     its outcome calls for. Otherwise the answer becomes an event stream: the backend's progress (under the
-    caller's token), keep-alive comments, then the response; if the caller goes away the stream ends,
-    which cancels the backend call.
+    caller's token), keep-alive comments, the backend's requests to the caller relayed through ``asker``
+    (elicitation, handshake era), then the response; if the caller goes away the stream ends, which cancels
+    the backend call.
     """
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
     status = 200
@@ -50,7 +57,9 @@ async def streamed_call(
     async def run() -> None:
         nonlocal status, headers
         try:
-            result = await server.handle("tools/call", params, era, on_progress if token is not None else None)
+            progress = on_progress if token is not None else None
+            on_request = asker(queue.put_nowait) if asker is not None else None
+            result = await server.handle("tools/call", params, era, progress, on_request)
             queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "result": result})
         except RpcFailure as failure:
             status, headers = failure.http_status, failure.headers

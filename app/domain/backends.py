@@ -52,9 +52,10 @@ class BackendPool:
         breaker_failures: int = 5,
         breaker_open_seconds: float = 10.0,
         max_in_flight: int = 100,
+        max_queued: int = 1000,
     ) -> None:
         self._outbound_auth = outbound_auth
-        self._breaker = (breaker_failures, breaker_open_seconds, max_in_flight)
+        self._breaker = (breaker_failures, breaker_open_seconds, max_in_flight, max_queued)
         self._observer = observer
         """Told of every backend request's outcome and duration (metrics)."""
         self._ssl = ssl_context
@@ -116,13 +117,13 @@ class BackendPool:
         )
 
     def _guard(self, name: str) -> BackendGuard:
-        failures, open_seconds, in_flight = self._breaker
+        failures, open_seconds, in_flight, queued = self._breaker
         return BackendGuard(
             name,
             failure_threshold=failures,
             open_seconds=open_seconds,
             max_in_flight=in_flight,
-            max_waiting=in_flight,
+            max_waiting=queued,
         )
 
     def guards(self) -> dict[str, BackendGuard]:

@@ -19,6 +19,7 @@ from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 from app import __version__
 from app.api.discovery import DiscoveryController
 from app.api.mcp import mcp_endpoint
+from app.api.mcp_client_requests import ClientRequests
 from app.api.servers import ServersController
 from app.api.standard import StandardController
 from app.api.system import SystemController
@@ -47,7 +48,7 @@ logger = logging.getLogger("mcp_gateway")
 class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
     """Composition root: everything the app needs, built from ``settings`` and the servers file."""
 
-    __slots__ = ("db_config", "file_servers", "sessions", "settings")
+    __slots__ = ("client_requests", "db_config", "file_servers", "sessions", "settings")
 
     def __init__(self, settings: Settings, file_servers: Mapping[str, ServerConfig]) -> None:
         self.settings = settings
@@ -61,6 +62,8 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
                 "MCP_SESSION_SECRET is unset: /mcp sessions only survive on this process (set it for replicas)"
             )
         self.sessions = SessionCodec(secret)
+        self.client_requests = ClientRequests()
+        """Relayed requests (elicitation) waiting for an agent's answer, in this process."""
 
     def on_cli_init(self, cli: Group) -> None:
         register_commands(cli, self)
@@ -85,6 +88,7 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
                 "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
                 "file_server_count": Provide(lambda: len(self.file_servers), use_cache=True, sync_to_thread=False),
                 "sessions": Provide(lambda: self.sessions, use_cache=True, sync_to_thread=False),
+                "client_requests": Provide(lambda: self.client_requests, use_cache=True, sync_to_thread=False),
                 **service_dependencies,
             }
         )

@@ -75,6 +75,7 @@ async def gateway_services(
             breaker_failures=settings.backend_breaker_failures,
             breaker_open_seconds=settings.backend_breaker_open_seconds,
             max_in_flight=settings.backend_max_in_flight,
+            max_queued=settings.backend_max_queued,
             observer=app.state.metrics.observe_backend if "metrics" in app.state else None,
         )
         access = AccessPolicy(settings.admin_role)

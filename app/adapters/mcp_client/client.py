@@ -19,7 +19,13 @@ from app.adapters.mcp_client.guard import BackendGuard
 from app.adapters.mcp_client.jsonrpc import Message
 from app.adapters.mcp_client.legacy_sse import LegacySseSession
 from app.adapters.mcp_client.param_headers import ParamHeaders, param_header_values, param_headers_of
-from app.adapters.mcp_client.session_base import CredentialsProvider, NotificationHandler, ProgressHandler
+from app.adapters.mcp_client.session_base import (
+    CredentialsProvider,
+    NotificationHandler,
+    ProgressHandler,
+    ServerRequestHandler,
+    server_request_handler,
+)
 from app.adapters.mcp_client.streamable import StreamableHttpSession
 from app.errors import BackendProtocolError, BackendUnreachable
 
@@ -215,11 +221,13 @@ class BackendClient:
         arguments: dict[str, Any] | None,
         meta: dict[str, Any] | None = None,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
+        on_request: ServerRequestHandler | None = None,
     ) -> tuple[CallResult, msgspec.Raw]:
         """``tools/call``; the decoded essentials and the raw result (for lossless forwarding).
 
         With ``on_progress``, the backend is asked for progress (a token of the gateway's own) and each
-        ``notifications/progress`` params object is handed over as it arrives.
+        ``notifications/progress`` params object is handed over as it arrives. ``on_request`` answers the
+        requests the backend sends while working on this call (elicitation); without it they are declined.
         """
         params: dict[str, Any] = {"name": name, "arguments": arguments or {}}
         if meta:
@@ -237,7 +245,11 @@ class BackendClient:
             relay = relay_progress
 
         routing = param_header_values(self._param_headers.get(name, ()), arguments)
-        raw, result = await self._request("tools/call", params, routing, relay, name)
+        handler = server_request_handler.set(on_request)
+        try:
+            raw, result = await self._request("tools/call", params, routing, relay, name)
+        finally:
+            server_request_handler.reset(handler)
         assert result is not None
         return result, raw
 

@@ -29,7 +29,13 @@ from app.adapters.mcp_client.protocol import (
     with_query,
 )
 from app.adapters.mcp_client.replies import http_failure, read_event_stream, result_of
-from app.adapters.mcp_client.session_base import BackendSession, ProgressHandler
+from app.adapters.mcp_client.session_base import (
+    BackendSession,
+    ProgressHandler,
+    ServerRequestDeclined,
+    ServerRequestHandler,
+    server_request_handler,
+)
 from app.adapters.outbound_auth import Injection
 from app.errors import BackendError, BackendProtocolError
 
@@ -110,19 +116,33 @@ class StreamableExchange(BackendSession):
 
     def _on_stream_message(self, message: Message) -> None:
         if message.method is not None and message.id is not None:
-            self._spawn(self._refuse_server_request(message))
+            self._spawn(self._answer_server_request(message, server_request_handler.get()))
         elif message.method is not None:
             self._notified(message)
 
-    async def _refuse_server_request(self, message: Message) -> None:
-        """The gateway cannot answer sampling/elicitation on behalf of an agent here: say so, don't hang."""
+    async def _answer_server_request(self, message: Message, handler: ServerRequestHandler | None) -> None:
+        """Relay a backend's request (elicitation) to whoever the current call serves; without one, or when the
+        agent cannot answer, reply with an error rather than leave the backend waiting."""
         assert message.id is not None
-        error = RpcError(code=-32601, message=f"the gateway does not support {message.method} requests")
+        assert message.method is not None
+        reply: bytes
+        if handler is None:
+            error = RpcError(code=-32601, message=f"the gateway cannot relay {message.method} here")
+            reply = encode_response(message.id, error=error)
+        else:
+            try:
+                params = msgspec.json.decode(message.params) if len(message.params) else {}
+                result = await handler(message.method, params if isinstance(params, dict) else {})
+                reply = encode_response(message.id, result=result)
+            except ServerRequestDeclined as declined:
+                reply = encode_response(message.id, error=RpcError(code=declined.code, message=declined.message))
+            except Exception:
+                logger.exception("relaying %s from MCP server '%s' failed", message.method, self.name)
+                reply = encode_response(message.id, error=RpcError(code=-32603, message="the gateway failed to relay"))
         injection = await self._injection()
+        # Server requests exist in the handshake era only: the answer carries the session id and version.
         with contextlib.suppress(BackendError, SessionExpired):
-            await self._exchange(
-                encode_response(message.id, error=error), self._base_headers(injection), None, injection
-            )
+            await self._exchange(reply, self._headers("", None, injection), None, injection)
 
     # --- envelope ------------------------------------------------------------------------------
 

@@ -88,5 +88,8 @@ def encode_notification(method: str, params: dict[str, Any] | None = None) -> by
     return _encoder.encode(body)
 
 
-def encode_response(request_id: int | str, *, error: RpcError) -> bytes:
-    return _encoder.encode({"jsonrpc": "2.0", "id": request_id, "error": error})
+def encode_response(request_id: int | str, *, error: RpcError | None = None, result: Any = None) -> bytes:
+    """A response to a request the backend sent: ``error`` when given, else ``result``."""
+    if error is not None:
+        return _encoder.encode({"jsonrpc": "2.0", "id": request_id, "error": error})
+    return _encoder.encode({"jsonrpc": "2.0", "id": request_id, "result": result if result is not None else {}})

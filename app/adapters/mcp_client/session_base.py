@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import httpx
@@ -13,7 +14,17 @@ from app.adapters.mcp_client.jsonrpc import Message
 from app.adapters.mcp_client.protocol import NO_INJECTION
 from app.adapters.outbound_auth import Injection
 
-__all__ = ("BackendSession", "CredentialsProvider", "Era", "NotificationHandler", "ProgressHandler")
+__all__ = (
+    "CLIENT_CAPABILITIES",
+    "BackendSession",
+    "CredentialsProvider",
+    "Era",
+    "NotificationHandler",
+    "ProgressHandler",
+    "ServerRequestDeclined",
+    "ServerRequestHandler",
+    "server_request_handler",
+)
 
 Era = Literal["modern", "handshake"]
 CredentialsProvider = Callable[[], Awaitable[Injection]]
@@ -21,6 +32,27 @@ NotificationHandler = Callable[[str, Message], None]
 """Called with (server name, notification) for every notification a backend sends."""
 ProgressHandler = Callable[[Message], None]
 """Called with each ``notifications/progress`` a backend sends about one request."""
+ServerRequestHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Answers a request a backend sends while serving one call (method, params → result), e.g. ``elicitation/create``
+relayed to the agent; raises :class:`ServerRequestDeclined` to answer with a JSON-RPC error instead."""
+
+server_request_handler: ContextVar[ServerRequestHandler | None] = ContextVar(
+    "mcp_gateway_server_request_handler", default=None
+)
+"""Set by ``BackendClient.call_tool`` for the duration of one call; read where the call's stream is parsed."""
+
+CLIENT_CAPABILITIES: dict[str, Any] = {"elicitation": {"form": {}}}
+"""What the gateway declares to handshake-era backends: it relays form elicitation to agents that declared it
+(and declines for the others)."""
+
+
+class ServerRequestDeclined(Exception):
+    """A backend's request that will not be answered with a result; ``code`` and ``message`` go back to it."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class BackendSession:

@@ -35,7 +35,7 @@ from app.adapters.mcp_client.protocol import (
     with_query,
 )
 from app.adapters.mcp_client.replies import as_object
-from app.adapters.mcp_client.session_base import ProgressHandler
+from app.adapters.mcp_client.session_base import CLIENT_CAPABILITIES, ProgressHandler
 from app.adapters.outbound_auth import Injection
 from app.errors import BackendError, BackendProtocolError, BackendRpcError, BackendTimeout
 
@@ -156,7 +156,11 @@ class StreamableHttpSession(NotificationStreams):
     async def _initialize(self) -> None:
         injection = await self._injection()
         params = self._with_meta(
-            {"protocolVersion": LATEST_HANDSHAKE_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO},
+            {
+                "protocolVersion": LATEST_HANDSHAKE_VERSION,
+                "capabilities": CLIENT_CAPABILITIES,
+                "clientInfo": CLIENT_INFO,
+            },
             injection,
             "initialize",
         )

@@ -11,6 +11,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
+from app.adapters.mcp_client.session_base import ServerRequestHandler
 from app.audit import AuditedOperation, current_operation, detach_operation
 from app.domain.access import AccessPolicy
 from app.domain.backends import BackendPool
@@ -43,8 +44,9 @@ class Invoker:
         tool: str,
         arguments: dict[str, Any] | None,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
+        on_request: ServerRequestHandler | None = None,
     ) -> CallOutcome:
-        """Call ``tool`` on ``server``.
+        """Call ``tool`` on ``server``; ``on_request`` answers what the backend asks the caller (elicitation).
 
         Raises:
             ServerNotFound, ServerDisabled: the server cannot take calls.
@@ -63,7 +65,9 @@ class Invoker:
         if (allowed is not None and tool not in allowed) or (known is not None and tool not in known):
             raise ToolNotFound(tool, server)
         started = time.perf_counter()
-        result, raw = await self._pool.client(registered).call_tool(tool, arguments, on_progress=on_progress)
+        result, raw = await self._pool.client(registered).call_tool(
+            tool, arguments, on_progress=on_progress, on_request=on_request
+        )
         return CallOutcome(server=server, tool=tool, duration_ms=_ms(started), result=result, raw=raw)
 
     async def try_call(self, server: str, tool: str, arguments: dict[str, Any] | None) -> CallOutcome:

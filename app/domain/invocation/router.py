@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from app.adapters.mcp_client.session_base import ServerRequestHandler
 from app.domain.access import AccessPolicy, denied
 from app.domain.catalog.aggregate import Catalog, ToolRoute
 from app.domain.catalog.catalog import ToolCatalog
@@ -51,12 +52,14 @@ class ToolRouter:
         name: str,
         arguments: dict[str, Any] | None,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
+        on_request: ServerRequestHandler | None = None,
     ) -> dict[str, Any]:
         """Run exposed tool ``name``; returns an MCP ``CallToolResult`` object.
 
         One provider: that server's own result, unchanged. Several providers, ``broadcast__…`` or
         ``broadcast__by_tag__…``: a summary text plus a ``gateway://results/<tool>`` resource.
-        ``on_progress`` receives the backend's progress updates of a one-server call.
+        ``on_progress`` receives the backend's progress updates of a one-server call, ``on_request`` answers
+        its requests to the caller (elicitation); broadcast legs cannot ask the caller anything.
 
         Raises:
             ToolNotFound: no such tool in the catalog.
@@ -69,7 +72,7 @@ class ToolRouter:
             route = await self._hidden_route(name)
         if route.kind == "tool" and len(route.servers) == 1:
             assert route.tool is not None
-            outcome = await self._invoker.call(route.servers[0], route.tool, arguments, on_progress)
+            outcome = await self._invoker.call(route.servers[0], route.tool, arguments, on_progress, on_request)
             assert outcome.raw is not None
             result: dict[str, Any] = msgspec.json.decode(outcome.raw)
             return result

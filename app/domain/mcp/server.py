@@ -16,6 +16,7 @@ import msgspec
 from app import __version__
 from app.adapters.mcp_client.param_headers import ParamHeaders, param_headers_of
 from app.adapters.mcp_client.protocol import HANDSHAKE_VERSIONS, META_SERVER_INFO, MODERN_VERSIONS
+from app.adapters.mcp_client.session_base import ServerRequestHandler
 from app.audit import audited, current_operation
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
@@ -130,6 +131,7 @@ class GatewayMcpServer:
         params: dict[str, Any],
         era: Era,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
+        on_request: ServerRequestHandler | None = None,
     ) -> dict[str, Any]:
         """Run ``method`` (see :meth:`_handle`), recording it in the audit trail when it is an operation.
 
@@ -138,7 +140,7 @@ class GatewayMcpServer:
         """
         action = _AUDITED.get(method)
         if action is None:
-            return await self._handle(method, params, era, on_progress)
+            return await self._handle(method, params, era, on_progress, on_request)
         tool = params.get("name") if method == "tools/call" and isinstance(params.get("name"), str) else None
         arguments = params.get("arguments")
         if method == "tools/call":
@@ -150,7 +152,7 @@ class GatewayMcpServer:
         else:
             parameters = None
         async with audited(action, tool_name=tool, parameters=parameters) as operation:
-            result = await self._handle(method, params, era, on_progress)
+            result = await self._handle(method, params, era, on_progress, on_request)
             if method == "tools/call":
                 operation.note_tool_result(result)
             return result
@@ -161,6 +163,7 @@ class GatewayMcpServer:
         params: dict[str, Any],
         era: Era,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
+        on_request: ServerRequestHandler | None = None,
     ) -> dict[str, Any]:
         """Run ``method``; modern results get ``resultType`` and the gateway's ``serverInfo``.
 
@@ -172,7 +175,7 @@ class GatewayMcpServer:
         elif method == "tools/list":
             result = await self._list_tools(params, era)
         elif method == "tools/call":
-            result = await self._call_tool(params, era, on_progress)
+            result = await self._call_tool(params, era, on_progress, on_request)
         elif method in _CONTENT_LISTS:
             content = await self._catalog.content()
             result = self._page(getattr(content, _CONTENT_LISTS[method][0]), _CONTENT_LISTS[method][1], params, era)
@@ -240,7 +243,11 @@ class GatewayMcpServer:
         return result
 
     async def _call_tool(
-        self, params: dict[str, Any], era: Era, on_progress: Callable[[dict[str, Any]], None] | None
+        self,
+        params: dict[str, Any],
+        era: Era,
+        on_progress: Callable[[dict[str, Any]], None] | None,
+        on_request: ServerRequestHandler | None,
     ) -> dict[str, Any]:
         name, arguments = params.get("name"), params.get("arguments")
         if not isinstance(name, str) or not name:
@@ -248,7 +255,7 @@ class GatewayMcpServer:
         if arguments is not None and not isinstance(arguments, dict):
             raise _invalid("tools/call params.arguments must be an object", era)
         try:
-            return await self._router.call(name, arguments, on_progress)
+            return await self._router.call(name, arguments, on_progress, on_request)
         except ToolNotFound:
             raise _invalid(f"Unknown tool: {name}", era) from None
         except AccessDenied as exc:

@@ -72,7 +72,7 @@ async def test_calls_beyond_in_flight_and_queue_get_503(
     # A real server: the in-process test client would run these requests one after another.
     with start_backend("slow", kind="stateless") as backend:
         path = write_servers_file({"servers": {"slow": {"url": backend.url}}})
-        app = create_app(make_settings(mcp_servers_file=str(path), backend_max_in_flight=2))
+        app = create_app(make_settings(mcp_servers_file=str(path), backend_max_in_flight=2, backend_max_queued=2))
         with serve_asgi(app) as url:
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
                 assert (await _work(client, "slow", "echo", text="warm-up")).status_code == 200
