@@ -24,6 +24,7 @@ from app.adapters.mcp_client.protocol import (
     NAME_BEARING_METHODS,
 )
 from app.adapters.mcp_client.session_base import ServerRequestHandler
+from app.api.mcp_batch import BATCH_VERSION, run_batch
 from app.api.mcp_client_requests import ClientRequests
 from app.api.mcp_headers import decode_header_value, origin_allowed, param_header_problem
 from app.api.mcp_streams import listen_stream, server_stream, streamed_call
@@ -124,6 +125,8 @@ async def _serve(
         message = _decoder.decode(body)
     except msgspec.DecodeError:
         raise _fail(None, RpcFailure(PARSE_ERROR, "Parse error: body is not JSON", http_status=400)) from None
+    if isinstance(message, list) and not modern_header:
+        return await _batch(request, message, mcp_server, sessions, client_requests)
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
         kind = "batches are not supported" if isinstance(message, list) else "not a JSON-RPC 2.0 message"
         raise _fail(None, RpcFailure(INVALID_REQUEST, f"Invalid Request: {kind}", http_status=400))
@@ -201,6 +204,22 @@ def _header_mismatch(request: Request[Any, Any, Any], method: str, params: dict[
         if sent is None or decode_header_value(sent) != params.get(key):
             return f"Mcp-Name header is missing or differs from params.{key}"
     return None
+
+
+async def _batch(
+    request: Request[Any, Any, Any],
+    messages: list[Any],
+    server: GatewayMcpServer,
+    sessions: SessionCodec,
+    client_requests: ClientRequests,
+) -> Response[Any]:
+    session_id = request.headers.get("mcp-session-id")
+    state = sessions.open(session_id) if session_id is not None else None
+    if session_id is None or state is None or state.protocol_version != BATCH_VERSION or not messages:
+        problem = "batches are accepted only in 2025-03-26 sessions" if messages else "empty batch"
+        raise _fail(None, RpcFailure(INVALID_REQUEST, f"Invalid Request: {problem}", http_status=400))
+    responses = await run_batch(server, session_id, messages, client_requests)
+    return Response(responses, media_type=_JSON) if responses else Response(b"", status_code=202)
 
 
 async def _handshake(

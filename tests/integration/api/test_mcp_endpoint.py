@@ -521,3 +521,32 @@ async def test_mcp_param_headers_are_checked_against_the_advertised_schema(
         # The gateway re-derived the header for the backend from the backend's own schema.
         sent = backend.calls("tools/call")[-1]
         assert sent.headers["mcp-param-region"] == arguments["region"]
+
+
+async def test_batches_are_answered_in_2025_03_26_sessions_only(running_gateway: Callable[..., Any]) -> None:
+    async with running_gateway() as url:
+        old = await initialize(url, "2025-03-26")
+        batch = [
+            rpc("ping", request_id=1),
+            rpc("notifications/initialized", request_id=None),
+            rpc("tools/call", {"name": "triple", "arguments": {"x": 5}}, request_id="t"),
+            rpc("tools/call", {"name": "no_such_tool", "arguments": {}}, request_id=3),
+            rpc("initialize", {"protocolVersion": "2025-03-26", "capabilities": {}}, request_id=4),
+        ]
+        answered = await post(url, batch, {"mcp-session-id": old})
+        only_notes = await post(url, [rpc("notifications/initialized", request_id=None)], {"mcp-session-id": old})
+        empty = await post(url, [], {"mcp-session-id": old})
+        newer = await initialize(url, "2025-06-18")
+        refused = await post(url, [rpc("ping")], {"mcp-session-id": newer})
+    assert answered.status_code == 200
+    responses = answered.json()
+    assert [r["id"] for r in responses] == [1, "t", 3, 4]
+    assert responses[0]["result"] == {}
+    assert responses[1]["result"]["content"][0]["text"] == "15"
+    assert responses[2]["error"]["code"] == -32602
+    assert responses[3]["error"]["code"] == -32600
+    assert only_notes.status_code == 202
+    assert empty.status_code == 400
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == -32600
+    assert "2025-03-26" in refused.json()["error"]["message"]
