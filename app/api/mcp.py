@@ -28,7 +28,8 @@ from app.api.mcp_batch import BATCH_VERSION, run_batch
 from app.api.mcp_client_requests import ClientRequests
 from app.api.mcp_headers import decode_header_value, origin_allowed, param_header_problem
 from app.api.mcp_streams import listen_stream, server_stream, streamed_call
-from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec
+from app.domain.caller import current_call
+from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec, SessionState
 from app.domain.mcp.errors import (
     HEADER_MISMATCH,
     INTERNAL_ERROR,
@@ -65,6 +66,14 @@ def _rpc_error(request_id: Any, failure: RpcFailure, headers: dict[str, str] | N
     return Response(
         body, status_code=failure.http_status, media_type=_JSON, headers={**failure.headers, **(headers or {})}
     )
+
+
+def _session(sessions: SessionCodec, session_id: str) -> SessionState | None:
+    """The session's state if the id is genuine, current and was opened by this same caller (else 404)."""
+    state = sessions.open(session_id)
+    if state is None or state.subject != current_call().principal.subject:
+        return None
+    return state
 
 
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -107,7 +116,7 @@ async def _serve(
         session_id = headers.get("mcp-session-id")
         if session_id is None:
             raise _Answer(_plain(400, "Bad Request: missing Mcp-Session-Id"))
-        if sessions.open(session_id) is None:
+        if _session(sessions, session_id) is None:
             raise _Answer(_plain(404, "Session not found"))
         return server_stream(mcp_server)
     if request.method != "POST":
@@ -214,7 +223,7 @@ async def _batch(
     client_requests: ClientRequests,
 ) -> Response[Any]:
     session_id = request.headers.get("mcp-session-id")
-    state = sessions.open(session_id) if session_id is not None else None
+    state = _session(sessions, session_id) if session_id is not None else None
     if session_id is None or state is None or state.protocol_version != BATCH_VERSION or not messages:
         problem = "batches are accepted only in 2025-03-26 sessions" if messages else "empty batch"
         raise _fail(None, RpcFailure(INVALID_REQUEST, f"Invalid Request: {problem}", http_status=400))
@@ -241,14 +250,17 @@ async def _handshake(
         client, capabilities = params.get("clientInfo"), params.get("capabilities")
         name = str(client.get("name", "")) if isinstance(client, dict) else ""
         session_id = sessions.issue(
-            result["protocolVersion"], capabilities if isinstance(capabilities, dict) else {}, name
+            result["protocolVersion"],
+            capabilities if isinstance(capabilities, dict) else {},
+            name,
+            current_call().principal.subject,
         )
         body = {"jsonrpc": "2.0", "id": request_id, "result": result}
         return Response(body, media_type=_JSON, headers={"Mcp-Session-Id": session_id})
     sent_session = request.headers.get("mcp-session-id")
     if sent_session is None:
         raise _fail(request_id, RpcFailure(INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id", http_status=400))
-    state = sessions.open(sent_session)
+    state = _session(sessions, sent_session)
     if state is None:
         raise _fail(request_id, RpcFailure(INVALID_REQUEST, "Session not found", http_status=404))
     version = request.headers.get("mcp-protocol-version")

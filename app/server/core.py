@@ -119,5 +119,5 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
                 "AUTH_ENABLED=false: DEVELOPMENT MODE, every request is served without authentication. "
                 "Never expose this gateway beyond localhost like this."
             )
-        async with gateway_services(app, self.db_config.get_engine(), self.settings, self.file_servers):
+        async with gateway_services(app, self.db_config.get_engine(), self.settings, self.file_servers, self.sessions):
             yield

@@ -21,7 +21,7 @@ from app.domain.access import AccessPolicy
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import Broadcaster, Invoker, ToolRouter
-from app.domain.mcp import GatewayMcpServer
+from app.domain.mcp import GatewayMcpServer, SessionCodec
 from app.domain.registry import ServerConfig
 from app.domain.registry.directory import ServerDirectory
 from app.server.authentication import Authenticator, insufficient_scope_challenge
@@ -52,7 +52,11 @@ def create_ssl_context() -> ssl.SSLContext:
 
 @asynccontextmanager
 async def gateway_services(
-    app: Litestar, engine: AsyncEngine, settings: Settings, file_servers: Mapping[str, ServerConfig]
+    app: Litestar,
+    engine: AsyncEngine,
+    settings: Settings,
+    file_servers: Mapping[str, ServerConfig],
+    sessions: SessionCodec,
 ) -> AsyncIterator[GatewayServices]:
     """Prepare the database, then build and start the registry snapshot, backend pool and tool catalog."""
     await prepare_database(engine, settings, file_servers)
@@ -106,6 +110,7 @@ async def gateway_services(
                 ttl_ms=int(settings.catalog_ttl_seconds * 1000),
                 per_caller=settings.auth_required,
                 challenge=lambda scopes: insufficient_scope_challenge(settings, "/mcp", scopes),
+                sessions=sessions,
             ),
         )
         app.state.services = services

@@ -222,14 +222,16 @@ class BackendClient:
         meta: dict[str, Any] | None = None,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
         on_request: ServerRequestHandler | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[CallResult, msgspec.Raw]:
         """``tools/call``; the decoded essentials and the raw result (for lossless forwarding).
 
         With ``on_progress``, the backend is asked for progress (a token of the gateway's own) and each
         ``notifications/progress`` params object is handed over as it arrives. ``on_request`` answers the
         requests the backend sends while working on this call (elicitation); without it they are declined.
+        ``extra`` adds params (``inputResponses`` and ``requestState`` of a multi-round-trip retry).
         """
-        params: dict[str, Any] = {"name": name, "arguments": arguments or {}}
+        params: dict[str, Any] = {**(extra or {}), "name": name, "arguments": arguments or {}}
         if meta:
             params["_meta"] = dict(meta)
         relay: ProgressHandler | None = None

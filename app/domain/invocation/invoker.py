@@ -45,6 +45,8 @@ class Invoker:
         arguments: dict[str, Any] | None,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
         on_request: ServerRequestHandler | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
     ) -> CallOutcome:
         """Call ``tool`` on ``server``; ``on_request`` answers what the backend asks the caller (elicitation).
 
@@ -66,7 +68,7 @@ class Invoker:
             raise ToolNotFound(tool, server)
         started = time.perf_counter()
         result, raw = await self._pool.client(registered).call_tool(
-            tool, arguments, on_progress=on_progress, on_request=on_request
+            tool, arguments, on_progress=on_progress, on_request=on_request, extra=extra
         )
         return CallOutcome(server=server, tool=tool, duration_ms=_ms(started), result=result, raw=raw)
 

@@ -85,6 +85,27 @@ class ToolRouter:
         excluded = len(offering - set(servers))
         return broadcast_tool_result(await self._broadcaster.call_all(tool, args, servers, excluded=excluded))
 
+    async def single_target(self, name: str) -> tuple[str, str] | None:
+        """``(server, backend tool)`` when exposed tool ``name`` is served by exactly one server, else ``None``."""
+        route = (await self._catalog.view()).route(name)
+        if route is None or route.kind != "tool" or len(route.servers) != 1 or route.tool is None:
+            return None
+        return route.servers[0], route.tool
+
+    async def call_on(
+        self,
+        server: str,
+        tool: str,
+        arguments: dict[str, Any] | None,
+        extra: dict[str, Any] | None = None,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Backend tool ``tool`` on ``server`` with extra ``tools/call`` params (a multi-round-trip retry)."""
+        outcome = await self._invoker.call(server, tool, arguments, on_progress, extra=extra)
+        assert outcome.raw is not None
+        result: dict[str, Any] = msgspec.json.decode(outcome.raw)
+        return result
+
     async def broadcast(
         self,
         tool: str,

@@ -8,26 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import secrets
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
 from app import __version__
 from app.adapters.mcp_client.param_headers import ParamHeaders, param_headers_of
 from app.adapters.mcp_client.protocol import HANDSHAKE_VERSIONS, META_SERVER_INFO, MODERN_VERSIONS
-from app.adapters.mcp_client.session_base import ServerRequestHandler
+from app.adapters.mcp_client.session_base import Era, ServerRequestHandler
 from app.audit import audited, current_operation
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import ToolRouter
 from app.domain.mcp.errors import FORBIDDEN, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RpcFailure
+from app.domain.mcp.input_rounds import InputRounds
+from app.domain.mcp.sessions import SessionCodec
 from app.domain.registry.directory import ServerDirectory
 from app.errors import AccessDenied, BackendRpcError, GatewayError, InvalidRequest, ToolNotFound
 
 __all__ = ("SERVER_INFO", "Era", "GatewayMcpServer")
 
-Era = Literal["modern", "handshake"]
 SERVER_INFO = {"name": "mcp-gateway", "title": "MCP Gateway", "version": __version__}
 _CONTENT_LISTS = {
     "resources/list": ("resources", "resources"),
@@ -54,7 +56,17 @@ _INSTRUCTIONS = (
 class GatewayMcpServer:
     """Answers ``ping``, ``tools/list``, ``tools/call`` (and the handshake / discovery results)."""
 
-    __slots__ = ("_cache_scope", "_catalog", "_challenge", "_directory", "_page_size", "_pool", "_router", "_ttl_ms")
+    __slots__ = (
+        "_cache_scope",
+        "_catalog",
+        "_challenge",
+        "_directory",
+        "_page_size",
+        "_pool",
+        "_rounds",
+        "_router",
+        "_ttl_ms",
+    )
 
     def __init__(
         self,
@@ -67,10 +79,13 @@ class GatewayMcpServer:
         ttl_ms: int = 0,
         per_caller: bool = False,
         challenge: Callable[[tuple[str, ...]], str] | None = None,
+        sessions: SessionCodec | None = None,
     ) -> None:
         """``per_caller``: listings depend on who asks (authentication on), so results are ``private``.
         ``challenge`` builds the ``WWW-Authenticate`` value of a 403 from the scopes that would allow the call.
+        ``sessions`` signs the ``requestState`` of multi-round-trip calls (see ``input_rounds``).
         """
+        self._rounds = InputRounds(router, sessions or SessionCodec(secrets.token_urlsafe(32)))
         self._cache_scope = "private" if per_caller else "public"
         self._challenge = challenge
         self._catalog = catalog
@@ -255,7 +270,7 @@ class GatewayMcpServer:
         if arguments is not None and not isinstance(arguments, dict):
             raise _invalid("tools/call params.arguments must be an object", era)
         try:
-            return await self._router.call(name, arguments, on_progress, on_request)
+            return await self._rounds.call(name, arguments, params, era, on_progress, on_request)
         except ToolNotFound:
             raise _invalid(f"Unknown tool: {name}", era) from None
         except AccessDenied as exc:

@@ -16,14 +16,21 @@ from typing import Any
 
 import msgspec
 
-__all__ = ("SessionCodec", "SessionState")
+__all__ = ("PendingInput", "SessionCodec", "SessionState")
 
 
 class SessionState(
     msgspec.Struct,
     frozen=True,
     kw_only=True,
-    rename={"protocol_version": "v", "capabilities": "c", "client": "n", "issued_at": "t", "nonce": "r"},
+    rename={
+        "protocol_version": "v",
+        "capabilities": "c",
+        "client": "n",
+        "subject": "u",
+        "issued_at": "t",
+        "nonce": "r",
+    },
 ):
     """What a session id carries."""
 
@@ -32,12 +39,35 @@ class SessionState(
     """The client's declared capabilities (what may be relayed to it)."""
     client: str = ""
     """The client's name, for logs."""
+    subject: str = ""
+    """The principal that opened the session; another caller presenting the id gets 404."""
     issued_at: int = 0
     nonce: str = ""
 
 
+class PendingInput(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    rename={"server": "s", "tool": "t", "state": "b", "subject": "u", "issued_at": "i"},
+):
+    """What the gateway's ``requestState`` carries between the rounds of a multi-round-trip ``tools/call``."""
+
+    server: str
+    """The backend that asked for input (the retry goes back to it)."""
+    tool: str
+    """The backend's own tool name."""
+    state: str | None = None
+    """The backend's ``requestState``, passed back unchanged."""
+    subject: str = ""
+    """The caller that started the call; nobody else may continue it."""
+    issued_at: int = 0
+
+
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(SessionState)
+_pending_decoder = msgspec.json.Decoder(PendingInput)
+_STATE_MAX_AGE = 3600
 
 
 def _b64(data: bytes) -> str:
@@ -57,11 +87,12 @@ class SessionCodec:
         self._key = hashlib.sha256(secret.encode("utf-8")).digest()
         self._max_age = max_age_seconds
 
-    def issue(self, protocol_version: str, capabilities: dict[str, Any], client: str) -> str:
+    def issue(self, protocol_version: str, capabilities: dict[str, Any], client: str, subject: str = "") -> str:
         state = SessionState(
             protocol_version=protocol_version,
             capabilities=capabilities,
             client=client[:64],
+            subject=subject,
             issued_at=int(time.time()),
             nonce=secrets.token_urlsafe(12),
         )
@@ -80,6 +111,24 @@ class SessionCodec:
         if time.time() - state.issued_at > self._max_age:
             return None
         return state
+
+    def seal_input(self, pending: PendingInput) -> str:
+        """The ``requestState`` the gateway hands to a 2026-07-28 caller when a backend needs input."""
+        payload = _b64(_encoder.encode(msgspec.structs.replace(pending, issued_at=int(time.time()))))
+        return f"{payload}.{self._sign('input:' + payload)}"
+
+    def open_input(self, token: str) -> PendingInput | None:
+        """The pending call a retry's ``requestState`` continues, or ``None`` if forged, malformed or stale."""
+        payload, _, signature = token.partition(".")
+        if not payload or not signature or not hmac.compare_digest(signature, self._sign("input:" + payload)):
+            return None
+        try:
+            pending = _pending_decoder.decode(_unb64(payload))
+        except (msgspec.DecodeError, ValueError):
+            return None
+        if time.time() - pending.issued_at > _STATE_MAX_AGE:
+            return None
+        return pending
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())

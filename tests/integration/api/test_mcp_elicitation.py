@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import mcp_types as types
 import pytest
 from mcp import Client
@@ -83,3 +84,91 @@ async def test_agent_without_the_capability_gets_a_clean_tool_error(gateway_url:
         result = await client.call_tool("deploy", {"service": "billing"})
     assert result.is_error
     assert "did not declare the elicitation capability" in result.content[0].text
+
+
+# --- 2026-07-28: the backend asks with InputRequiredResult (multi round trip) ------------------
+
+
+async def approve(service: str, ctx: Context) -> str | types.InputRequiredResult:
+    """Deploys ``service`` once the user approved, asking through an InputRequiredResult first."""
+    answers = ctx.input_responses or {}
+    answer = answers.get("approval")
+    if answer is None:
+        question = types.ElicitRequest(
+            params=types.ElicitRequestFormParams(
+                message=f"Deploy {service}?",
+                requested_schema={"type": "object", "properties": {"approve": {"type": "boolean"}}},
+            )
+        )
+        return types.InputRequiredResult(input_requests={"approval": question}, request_state=f"asked:{service}")
+    assert ctx.request_state == f"asked:{service}"
+    assert isinstance(answer, types.ElicitResult)
+    return f"{service}: {answer.action} {answer.content}"
+
+
+@pytest.fixture
+def modern_gateway(
+    make_settings: Callable[..., Settings],
+    write_servers_file: Callable[[dict[str, Any]], Path],
+    backends: Callable[..., Backend],
+) -> Callable[..., Any]:
+    @asynccontextmanager
+    async def run() -> AsyncIterator[str]:
+        backend = backends("deployer", kind="stateless", extra_tools={"approve": approve})
+        path = write_servers_file({"servers": {"deployer": {"url": backend.url}}})
+        settings = make_settings(mcp_servers_file=str(path), mcp_session_secret="shared")
+        with serve_asgi(create_app(settings)) as first, serve_asgi(create_app(settings)) as second:
+            yield f"{first}/mcp", f"{second}/mcp"
+
+    return run
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_input_required_reaches_the_agent_in_either_era(modern_gateway: Callable[..., Any], mode: str) -> None:
+    asked: list[str] = []
+
+    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"approve": True})
+
+    async with modern_gateway() as (url, _), Client(url, mode=mode, elicitation_callback=on_elicit) as client:
+        result = await client.call_tool("approve", {"service": "billing"})
+    assert asked == ["Deploy billing?"]
+    assert result.content[0].text == "billing: accept {'approve': True}"
+
+
+async def test_request_state_is_the_gateways_and_works_on_another_replica(modern_gateway: Callable[..., Any]) -> None:
+    headers = {
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": "approve",
+    }
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
+    }
+    call = {"name": "approve", "arguments": {"service": "api"}, "_meta": meta}
+    async with modern_gateway() as (first, second), httpx.AsyncClient(timeout=30) as http:
+        asked = (
+            await http.post(
+                first, json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call}, headers=headers
+            )
+        ).json()["result"]
+        assert asked["resultType"] == "input_required"
+        assert asked["inputRequests"]["approval"]["method"] == "elicitation/create"
+        assert asked["requestState"] != "asked:api"  # sealed by the gateway, not the backend's own
+        retry = {**call, "inputResponses": {"approval": {"action": "decline"}}, "requestState": asked["requestState"]}
+        done = await http.post(
+            second, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": retry}, headers=headers
+        )
+        forged = {**retry, "requestState": asked["requestState"][:-4] + "AAAA"}
+        refused = await http.post(
+            first, json={"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": forged}, headers=headers
+        )
+    assert done.json()["result"]["content"][0]["text"] == "api: decline None"
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == -32602
+    assert "requestState is not valid" in refused.json()["error"]["message"]
