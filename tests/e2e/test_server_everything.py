@@ -13,8 +13,10 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import mcp_types as types
 import pytest
 from mcp import Client
 
@@ -79,3 +81,29 @@ async def test_server_everything_through_the_gateway(
         assert {"simple-prompt", "args-prompt"} <= prompts
         prompt = await client.get_prompt("args-prompt", {"city": "Lisbon"})
         assert "Lisbon" in prompt.messages[0].content.text
+
+
+async def test_server_everything_elicitation_reaches_a_handshake_agent(
+    everything_url: str, serve_gateway: Callable[..., str], tmp_path: Path
+) -> None:
+    (tmp_path / "mcp_servers.yaml").write_text(f"servers:\n  everything:\n    url: {everything_url}\n    timeout: 30\n")
+    url = serve_gateway() + "/mcp"
+    asked: list[str] = []
+
+    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"name": "Ada Lovelace", "check": True})
+
+    async with Client(url, mode="legacy", elicitation_callback=on_elicit) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert "trigger-elicitation-request" in tools
+        result = await client.call_tool("trigger-elicitation-request", {})
+    async with Client(url, mode="auto", elicitation_callback=on_elicit) as modern:
+        # A handshake-era backend asks with a server request, which a 2026-07-28 caller cannot receive.
+        refused = await modern.call_tool("trigger-elicitation-request", {})
+    assert asked == ["Please provide inputs for the following fields:"]
+    text = " ".join(item.text for item in result.content if item.type == "text")
+    assert "Ada Lovelace" in text
+    assert not result.is_error
+    assert refused.is_error
+    assert "cannot relay elicitation/create" in refused.content[0].text

@@ -127,7 +127,8 @@ class StreamableExchange(BackendSession):
         assert message.method is not None
         reply: bytes
         if handler is None:
-            error = RpcError(code=-32601, message=f"the gateway cannot relay {message.method} here")
+            why = "this call has no channel to the agent (a fan-out, or a caller without a stream or at 2026-07-28)"
+            error = RpcError(code=-32601, message=f"the gateway cannot relay {message.method}: {why}")
             reply = encode_response(message.id, error=error)
         else:
             try:
