@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import threading
@@ -60,5 +61,8 @@ def test_sigterm_drains_in_flight_calls(tmp_path: Path, gateway_env: dict[str, s
     # uvicorn re-raises the signal after its graceful shutdown, so the status says "ended by SIGTERM".
     assert exit_code in {0, -signal.SIGTERM}
     assert "Finished server process" in log.read_text()
+    # The audit queue was flushed on the way out: the drained call is on file.
+    events = [json.loads(line) for line in (tmp_path / "audit.json").read_text().splitlines()]
+    assert [(e["tool_name"], e["status"]) for e in events if e["action"] == "invoke_tool"] == [("sleep", "success")]
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{base}/health/live", timeout=2)

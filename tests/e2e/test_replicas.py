@@ -8,11 +8,13 @@ the client.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from mcp import Client
@@ -127,3 +129,29 @@ def test_registry_change_on_one_replica_reaches_the_other(replicas: Replicas, ba
     assert invoked.status_code == 200, invoked.text
     assert time.monotonic() - started < 4 * REFRESH_SECONDS  # bounded by the refresh interval plus noise
     assert "extra" in {s["name"] for s in httpx.get(f"{b}/mcp/servers", timeout=5).json()["servers"]}
+
+
+def test_audit_events_of_every_replica_land_in_one_table(
+    replicas: Replicas, fresh_postgres_url: str, backend: Backend
+) -> None:
+    for base in replicas.urls:
+        for i in range(3):
+            answer = httpx.post(
+                f"{base}/mcp/invoke",
+                params={"mcp_server": "logs"},
+                json={"tool_name": "echo", "parameters": {"text": str(i)}},
+            )
+            assert answer.status_code == 200, answer.text
+    replicas.stop()  # graceful: each replica flushes its audit queue before exiting
+
+    async def count() -> list[tuple[str, int]]:
+        connection = await asyncpg.connect(fresh_postgres_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT status, count(*) FROM audit_logs WHERE action = 'invoke_tool' GROUP BY status"
+            )
+        finally:
+            await connection.close()
+        return [(row[0], row[1]) for row in rows]
+
+    assert asyncio.run(count()) == [("success", 6)]
