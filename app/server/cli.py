@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -13,10 +14,13 @@ import msgspec
 import yaml
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.audit import audited, bind_request, reset_request
 from app.demo import start_demo_backends
+from app.domain.caller import CallContext, Principal, reset_call, set_call
 from app.domain.registry import RegisteredServer, RegistryService, ServerRegistration
 from app.errors import GatewayError
 from app.server.database import prepare_database
+from app.server.observability import build_audit_log
 from app.validation import describe_validation_error
 
 if TYPE_CHECKING:
@@ -140,6 +144,25 @@ def _servers_group(core: ApplicationCore) -> click.Group:
     def run(operation: Callable[[RegistryService], Awaitable[T]]) -> T:
         return _run_async(lambda: _with_database(core, operation))
 
+    def change(action: str, name: str, operation: Callable[[RegistryService], Awaitable[T]], **event: Any) -> T:
+        """A registry change, recorded in the audit trail like one made through the API (user ``cli:<os user>``)."""
+
+        async def audited_change() -> T:
+            log = build_audit_log(core.settings)
+            log.start()
+            user = getpass.getuser()
+            context = set_call(CallContext(principal=Principal(subject=f"cli:{user}", username=f"cli:{user}")))
+            request = bind_request(log)
+            try:
+                async with audited(action, event_type="registry_change", mcp_server=name, **event):
+                    return await _with_database(core, operation)
+            finally:
+                reset_request(request)
+                reset_call(context)
+                await log.aclose()
+
+        return _run_async(audited_change)
+
     @click.group("servers", help="List and change the registered MCP servers (servers file + API/CLI).")
     def servers() -> None:
         """Registry commands."""
@@ -201,25 +224,30 @@ def _servers_group(core: ApplicationCore) -> click.Group:
     @click.option("--allow-group", "groups", multiple=True, help="Access: allowed group (repeatable).")
     def add_command(name: str, url: str, **options: Any) -> None:
         registration = _registration(name, url, options)
-        server = run(lambda registry: registry.register(registration.name, registration.config()))
+        server = change(
+            "register_server",
+            name,
+            lambda registry: registry.register(registration.name, registration.config()),
+            parameters=msgspec.to_builtins(registration),
+        )
         click.echo(f"registered {server.name} ({server.config.url})")
 
     @servers.command("remove", help="Remove an API-registered server.")
     @click.argument("name")
     def remove_command(name: str) -> None:
-        run(lambda registry: registry.remove(name))
+        change("delete_server", name, lambda registry: registry.remove(name))
         click.echo(f"removed {name}")
 
     @servers.command("enable", help="Route traffic to an API-registered server again.")
     @click.argument("name")
     def enable_command(name: str) -> None:
-        run(lambda registry: registry.set_enabled(name, True))
+        change("enable_server", name, lambda registry: registry.set_enabled(name, True))
         click.echo(f"enabled {name}")
 
     @servers.command("disable", help="Stop routing traffic to an API-registered server.")
     @click.argument("name")
     def disable_command(name: str) -> None:
-        run(lambda registry: registry.set_enabled(name, False))
+        change("disable_server", name, lambda registry: registry.set_enabled(name, False))
         click.echo(f"disabled {name}")
 
     return servers

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import getpass
 import json
 import subprocess
 from collections.abc import Callable
@@ -39,7 +40,7 @@ def servers_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_servers_lifecycle_through_the_cli(cli: Cli) -> None:
+def test_servers_lifecycle_through_the_cli(cli: Cli, tmp_path: Path) -> None:
     listed = cli("servers", "list").stdout
     assert "logs-us" in listed
     assert "logs-eu" in listed
@@ -74,6 +75,17 @@ def test_servers_lifecycle_through_the_cli(cli: Cli) -> None:
     gone = cli("servers", "show", "figma", check=False)
     assert gone.returncode == 2
     assert "MCP server 'figma' is not registered" in gone.stderr
+
+    # Every change is in the audit trail, by the OS user who ran the CLI, like an API change.
+    events = [json.loads(line) for line in (tmp_path / "audit.json").read_text().splitlines()]
+    changes = [(e["action"], e["mcp_server"], e["status"]) for e in events if e["event_type"] == "registry_change"]
+    assert changes == [
+        ("register_server", "figma", "success"),
+        ("disable_server", "figma", "success"),
+        ("enable_server", "figma", "success"),
+        ("delete_server", "figma", "success"),
+    ]
+    assert {e["user"] for e in events} == {f"cli:{getpass.getuser()}"}
 
 
 def test_file_servers_cannot_be_changed_from_the_cli(cli: Cli) -> None:
