@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -30,6 +31,7 @@ from app.api.mcp_headers import decode_header_value, origin_allowed, param_heade
 from app.api.mcp_streams import listen_stream, server_stream, streamed_call
 from app.domain.caller import current_call
 from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec, SessionState
+from app.domain.mcp.ended_sessions import EndedSessions
 from app.domain.mcp.errors import (
     HEADER_MISMATCH,
     INTERNAL_ERROR,
@@ -76,6 +78,30 @@ def _session(sessions: SessionCodec, session_id: str) -> SessionState | None:
     return state
 
 
+def _session_stream(request: Request[Any, Any, Any], server: GatewayMcpServer, sessions: SessionCodec) -> Stream:
+    """GET in the handshake era: the session's server-to-client stream (``list_changed`` notifications)."""
+    if _SSE not in request.headers.get("accept", ""):
+        raise _Answer(_plain(406, "GET needs Accept: text/event-stream"))
+    session_id = request.headers.get("mcp-session-id")
+    if session_id is None:
+        raise _Answer(_plain(400, "Bad Request: missing Mcp-Session-Id"))
+    if _session(sessions, session_id) is None:
+        raise _Answer(_plain(404, "Session not found"))
+    return server_stream(server)
+
+
+async def _end_session(request: Request[Any, Any, Any], sessions: SessionCodec, ended: EndedSessions) -> Response[Any]:
+    """DELETE: the session is refused from now on here, and on every replica within the refresh interval."""
+    session_id = request.headers.get("mcp-session-id")
+    if session_id is None:
+        return _plain(400, "Bad Request: missing Mcp-Session-Id")
+    state = _session(sessions, session_id)
+    if state is None:
+        return _plain(404, "Session not found")
+    await ended.end(state.nonce, datetime.fromtimestamp(sessions.expires_at(state), UTC))
+    return Response(b"", status_code=204)
+
+
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(text, status_code=status, media_type="text/plain", headers=headers)
 
@@ -93,9 +119,10 @@ async def mcp_endpoint(
     sessions: NamedDependency[SessionCodec],
     settings: NamedDependency[Settings],
     client_requests: NamedDependency[ClientRequests],
+    ended_sessions: NamedDependency[EndedSessions],
 ) -> Response[Any] | Stream:
     try:
-        return await _serve(request, mcp_handler, sessions, settings, client_requests)
+        return await _serve(request, mcp_handler, sessions, settings, client_requests, ended_sessions)
     except _Answer as answer:
         return answer.response
 
@@ -106,21 +133,16 @@ async def _serve(
     sessions: SessionCodec,
     settings: Settings,
     client_requests: ClientRequests,
+    ended_sessions: EndedSessions,
 ) -> Response[Any] | Stream:
     headers = request.headers
     if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
         raise _Answer(_plain(403, "Forbidden: origin not allowed"))
     if request.method == "GET" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
-        if _SSE not in headers.get("accept", ""):
-            raise _Answer(_plain(406, "GET needs Accept: text/event-stream"))
-        session_id = headers.get("mcp-session-id")
-        if session_id is None:
-            raise _Answer(_plain(400, "Bad Request: missing Mcp-Session-Id"))
-        if _session(sessions, session_id) is None:
-            raise _Answer(_plain(404, "Session not found"))
-        return server_stream(mcp_server)
-    if request.method != "POST":
-        # Sessions end by expiry (DELETE is optional in the handshake era); GET/DELETE are 405 at 2026-07-28.
+        return _session_stream(request, mcp_server, sessions)
+    if request.method == "DELETE" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
+        raise _Answer(await _end_session(request, sessions, ended_sessions))
+    if request.method != "POST":  # GET and DELETE are 405 at 2026-07-28
         raise _Answer(_plain(405, "Method Not Allowed", {"Allow": "POST"}))
     modern_header = headers.get("mcp-protocol-version") in MODERN_VERSIONS
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -301,8 +323,6 @@ async def _dispatch(
     except RpcFailure as failure:
         return _rpc_error(request_id, failure)
     except Exception:
-        import logging
-
-        logging.getLogger("mcp_gateway").exception("internal error in %s", method)
+        logger.exception("internal error in %s", method)
         return _rpc_error(request_id, RpcFailure(INTERNAL_ERROR, "Internal error"))
     return Response({"jsonrpc": "2.0", "id": request_id, "result": result}, media_type=_JSON)

@@ -22,6 +22,7 @@ from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import Broadcaster, Invoker, ToolRouter
 from app.domain.mcp import GatewayMcpServer, SessionCodec
+from app.domain.mcp.ended_sessions import EndedSessions
 from app.domain.registry import ServerConfig
 from app.domain.registry.directory import ServerDirectory
 from app.server.authentication import Authenticator, insufficient_scope_challenge
@@ -35,6 +36,7 @@ class GatewayServices(msgspec.Struct, kw_only=True):
     """Everything request handlers need beyond the per-request database session."""
 
     directory: ServerDirectory
+    ended_sessions: EndedSessions
     access: AccessPolicy
     authenticator: Authenticator
     pool: BackendPool
@@ -63,6 +65,11 @@ async def gateway_services(
     ssl_context = create_ssl_context()
     directory = ServerDirectory(async_sessionmaker(engine, expire_on_commit=False), settings.registry_refresh_seconds)
     await directory.reload()
+    ended_sessions = EndedSessions(
+        async_sessionmaker(engine, expire_on_commit=False), settings.registry_refresh_seconds
+    )
+    await ended_sessions.reload()
+    sessions.ended = ended_sessions.is_ended
     async with httpx.AsyncClient(verify=ssl_context, timeout=10.0) as credential_http:
         credentials = CredentialStore(
             credential_http,
@@ -95,6 +102,7 @@ async def gateway_services(
         router = ToolRouter(directory, catalog, invoker, broadcaster, access)
         services = GatewayServices(
             directory=directory,
+            ended_sessions=ended_sessions,
             access=access,
             authenticator=Authenticator(settings, credential_http),
             pool=pool,
@@ -115,11 +123,13 @@ async def gateway_services(
         )
         app.state.services = services
         directory.start()
+        ended_sessions.start()
         catalog.start()
         try:
             yield services
         finally:
             await catalog.stop()
+            await ended_sessions.stop()
             await directory.stop()
             await pool.aclose()
             # The engine is ours (created from settings), so close its pooled connections here.
@@ -134,7 +144,8 @@ def _from_state(field: str) -> Provide:
 
 
 service_dependencies: dict[str, Provide] = {
-    name: _from_state(name) for name in ("directory", "catalog", "invoker", "broadcaster", "router", "mcp_handler")
+    name: _from_state(name)
+    for name in ("directory", "catalog", "invoker", "broadcaster", "router", "mcp_handler", "ended_sessions")
 }
 # Not "access": Litestar would mistake a body key of that name (a server's `access` block) for the dependency.
 service_dependencies["access_policy"] = _from_state("access")

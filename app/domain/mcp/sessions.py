@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -81,11 +82,13 @@ def _unb64(text: str) -> bytes:
 class SessionCodec:
     """Issues and checks session ids signed with one secret."""
 
-    __slots__ = ("_key", "_max_age")
+    __slots__ = ("_key", "_max_age", "ended")
 
     def __init__(self, secret: str, *, max_age_seconds: int = 24 * 3600) -> None:
         self._key = hashlib.sha256(secret.encode("utf-8")).digest()
         self._max_age = max_age_seconds
+        self.ended: Callable[[str], bool] = lambda nonce: False
+        """Whether the session with this nonce was ended (DELETE); set to ``EndedSessions.is_ended`` at start."""
 
     def issue(self, protocol_version: str, capabilities: dict[str, Any], client: str, subject: str = "") -> str:
         state = SessionState(
@@ -108,9 +111,13 @@ class SessionCodec:
             state = _decoder.decode(_unb64(payload))
         except (msgspec.DecodeError, ValueError):
             return None
-        if time.time() - state.issued_at > self._max_age:
+        if time.time() - state.issued_at > self._max_age or self.ended(state.nonce):
             return None
         return state
+
+    def expires_at(self, state: SessionState) -> int:
+        """When ``state``'s session id stops being accepted (epoch seconds)."""
+        return state.issued_at + self._max_age
 
     def seal_input(self, pending: PendingInput) -> str:
         """The ``requestState`` the gateway hands to a 2026-07-28 caller when a backend needs input."""

@@ -197,15 +197,39 @@ async def test_malformed_bodies(running_gateway: Callable[..., Any], body: bytes
     assert response.json()["id"] is None
 
 
-async def test_get_needs_a_session_and_delete_is_405(running_gateway: Callable[..., Any]) -> None:
+async def test_get_needs_a_session_and_modern_get_or_delete_is_405(running_gateway: Callable[..., Any]) -> None:
     async with running_gateway() as url, httpx.AsyncClient() as http:
         missing = await http.get(url, headers={"accept": "text/event-stream"})
         forged = await http.get(url, headers={"accept": "text/event-stream", "mcp-session-id": "x.y"})
         modern_get = await http.get(url, headers={"accept": "text/event-stream", "mcp-protocol-version": MODERN})
-        delete = await http.delete(url)
+        modern_delete = await http.delete(url, headers={"mcp-protocol-version": MODERN})
     assert (missing.status_code, forged.status_code) == (400, 404)
     assert (modern_get.status_code, modern_get.headers["allow"]) == (405, "POST")
-    assert (delete.status_code, delete.headers["allow"]) == (405, "POST")
+    assert (modern_delete.status_code, modern_delete.headers["allow"]) == (405, "POST")
+
+
+async def test_delete_ends_the_session_everywhere(
+    make_settings: Callable[..., Settings], write_servers_file: Callable[[dict[str, Any]], Path]
+) -> None:
+    settings = make_settings(
+        mcp_servers_file=str(write_servers_file({"servers": {}})),
+        mcp_session_secret="shared",
+        registry_refresh_seconds=0.2,
+    )
+    with serve_asgi(create_app(settings)) as a, serve_asgi(create_app(settings)) as b:
+        first, second = f"{a}/mcp", f"{b}/mcp"
+        session = await initialize(first)
+        assert (await post(second, rpc("ping"), {"mcp-session-id": session})).status_code == 200
+        async with httpx.AsyncClient() as http:
+            no_id = await http.delete(first)
+            ended = await http.delete(first, headers={"mcp-session-id": session})
+            again = await http.delete(first, headers={"mcp-session-id": session})
+        assert (no_id.status_code, ended.status_code, again.status_code) == (400, 204, 404)
+        assert (await post(first, rpc("ping"), {"mcp-session-id": session})).status_code == 404
+        await asyncio.sleep(0.6)  # the other replica re-reads ended sessions every REGISTRY_REFRESH_SECONDS
+        assert (await post(second, rpc("ping"), {"mcp-session-id": session})).status_code == 404
+        fresh = await initialize(second)
+        assert (await post(first, rpc("ping"), {"mcp-session-id": fresh})).status_code == 200
 
 
 @pytest.mark.parametrize("era", ["handshake", "modern"])
