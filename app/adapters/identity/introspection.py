@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import httpx
-import msgspec
 
+from app.adapters.identity.fetch import authority_json
 from app.errors import ServiceUnavailable, Unauthenticated
 
 __all__ = ("TokenIntrospector",)
@@ -71,25 +71,15 @@ class TokenIntrospector:
     async def _ask(self, token: str) -> dict[str, Any] | None:
         url = await self._endpoint()
         self.calls += 1
-        try:
-            response = await self._http.post(
-                url,
-                data={"token": token, "token_type_hint": "access_token"},
-                auth=self._client,
-                headers={"Accept": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            msg = f"token introspection at {url} unreachable: {type(exc).__name__}"
-            raise ServiceUnavailable(msg) from None
-        if response.status_code != 200:
-            status = response.status_code
-            msg = f"token introspection at {url} answered HTTP {status} (check MCP_OAUTH_CLIENT_ID/SECRET)"
-            raise ServiceUnavailable(msg)
-        try:
-            body = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            body = None
-        if not isinstance(body, dict) or not isinstance(body.get("active"), bool):
+        body = await authority_json(
+            self._http,
+            "token introspection",
+            url,
+            form={"token": token, "token_type_hint": "access_token"},
+            auth=self._client,
+            hint=" (check MCP_OAUTH_CLIENT_ID/SECRET)",
+        )
+        if not isinstance(body.get("active"), bool):
             msg = f"token introspection at {url} did not return an RFC 7662 response"
             raise ServiceUnavailable(msg)
         if not body["active"]:

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-import msgspec
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
+from app.adapters.identity.fetch import authority_json
 from app.errors import ServiceUnavailable, Unauthenticated
 
 __all__ = ("JwksCache", "VerificationKey")
@@ -100,19 +100,8 @@ class JwksCache:
     async def _load(self) -> None:
         url = await self._jwks_url()
         self.fetches += 1
-        try:
-            response = await self._http.get(url, headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            msg = f"signing keys at {url} unreachable: {type(exc).__name__}"
-            raise ServiceUnavailable(msg) from None
-        if response.status_code != 200:
-            msg = f"signing keys at {url} answered HTTP {response.status_code}"
-            raise ServiceUnavailable(msg)
-        try:
-            document = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            document = None
-        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        document = await authority_json(self._http, "signing keys", url)
+        if not isinstance(document.get("keys"), list):
             msg = f"signing keys at {url} are not a JWK set"
             raise ServiceUnavailable(msg)
         self._keys = _import(document["keys"])

@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 import httpx
-import msgspec
 
+from app.adapters.identity.fetch import authority_json
 from app.errors import ServiceUnavailable
 
 __all__ = ("IssuerMetadata",)
@@ -65,21 +65,7 @@ class IssuerMetadata:
         return value
 
     async def _fetch(self) -> dict[str, Any]:
-        try:
-            response = await self._http.get(self.url, headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            msg = f"token authority metadata {self.url} unreachable: {type(exc).__name__}"
-            raise ServiceUnavailable(msg) from None
-        if response.status_code != 200:
-            msg = f"token authority metadata {self.url} answered HTTP {response.status_code}"
-            raise ServiceUnavailable(msg)
-        try:
-            document = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            document = None
-        if not isinstance(document, dict):
-            msg = f"token authority metadata {self.url} is not a JSON object"
-            raise ServiceUnavailable(msg)
+        document = await authority_json(self._http, "token authority metadata", self.url)
         if document.get("issuer") != self.issuer:
             named = document.get("issuer")
             msg = f"token authority metadata {self.url} names issuer {named!r}, expected {self.issuer!r}"
