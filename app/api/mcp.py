@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -25,12 +24,13 @@ from app.adapters.mcp_client.protocol import (
     NAME_BEARING_METHODS,
 )
 from app.adapters.mcp_client.session_base import ServerRequestHandler
-from app.api.mcp_batch import BATCH_VERSION, run_batch
+from app.api.mcp_answers import JSON, SSE, Answer, fail, plain, rpc_error
 from app.api.mcp_client_requests import ClientRequests
 from app.api.mcp_headers import decode_header_value, origin_allowed, param_header_problem
-from app.api.mcp_streams import listen_stream, server_stream, streamed_call
+from app.api.mcp_sessions import answer_batch, end_session, session_state, session_stream
+from app.api.mcp_streams import listen_stream, streamed_call
 from app.domain.caller import current_call
-from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec, SessionState
+from app.domain.mcp import GatewayMcpServer, RpcFailure, SessionCodec
 from app.domain.mcp.ended_sessions import EndedSessions
 from app.domain.mcp.errors import (
     HEADER_MISMATCH,
@@ -44,66 +44,9 @@ from app.settings import Settings
 
 __all__ = ("mcp_endpoint",)
 
-_JSON = "application/json"
-_SSE = "text/event-stream"
 _ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
 _decoder = msgspec.json.Decoder()
 logger = logging.getLogger("mcp_gateway")
-
-
-class _Answer(Exception):
-    """Ends a request early with ``response`` (each rung of a validation ladder may raise it)."""
-
-    def __init__(self, response: Response[Any]) -> None:
-        super().__init__()
-        self.response = response
-
-
-def _fail(request_id: Any, failure: RpcFailure) -> _Answer:
-    return _Answer(_rpc_error(request_id, failure))
-
-
-def _rpc_error(request_id: Any, failure: RpcFailure, headers: dict[str, str] | None = None) -> Response[Any]:
-    body = {"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()}
-    return Response(
-        body, status_code=failure.http_status, media_type=_JSON, headers={**failure.headers, **(headers or {})}
-    )
-
-
-def _session(sessions: SessionCodec, session_id: str) -> SessionState | None:
-    """The session's state if the id is genuine, current and was opened by this same caller (else 404)."""
-    state = sessions.open(session_id)
-    if state is None or state.subject != current_call().principal.subject:
-        return None
-    return state
-
-
-def _session_stream(request: Request[Any, Any, Any], server: GatewayMcpServer, sessions: SessionCodec) -> Stream:
-    """GET in the handshake era: the session's server-to-client stream (``list_changed`` notifications)."""
-    if _SSE not in request.headers.get("accept", ""):
-        raise _Answer(_plain(406, "GET needs Accept: text/event-stream"))
-    session_id = request.headers.get("mcp-session-id")
-    if session_id is None:
-        raise _Answer(_plain(400, "Bad Request: missing Mcp-Session-Id"))
-    if _session(sessions, session_id) is None:
-        raise _Answer(_plain(404, "Session not found"))
-    return server_stream(server)
-
-
-async def _end_session(request: Request[Any, Any, Any], sessions: SessionCodec, ended: EndedSessions) -> Response[Any]:
-    """DELETE: the session is refused from now on here, and on every replica within the refresh interval."""
-    session_id = request.headers.get("mcp-session-id")
-    if session_id is None:
-        return _plain(400, "Bad Request: missing Mcp-Session-Id")
-    state = _session(sessions, session_id)
-    if state is None:
-        return _plain(404, "Session not found")
-    await ended.end(state.nonce, datetime.fromtimestamp(sessions.expires_at(state), UTC))
-    return Response(b"", status_code=204)
-
-
-def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(text, status_code=status, media_type="text/plain", headers=headers)
 
 
 @route(
@@ -123,7 +66,7 @@ async def mcp_endpoint(
 ) -> Response[Any] | Stream:
     try:
         return await _serve(request, mcp_handler, sessions, settings, client_requests, ended_sessions)
-    except _Answer as answer:
+    except Answer as answer:
         return answer.response
 
 
@@ -137,30 +80,30 @@ async def _serve(
 ) -> Response[Any] | Stream:
     headers = request.headers
     if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
-        raise _Answer(_plain(403, "Forbidden: origin not allowed"))
+        raise Answer(plain(403, "Forbidden: origin not allowed"))
     if request.method == "GET" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
-        return _session_stream(request, mcp_server, sessions)
+        return session_stream(request, mcp_server, sessions)
     if request.method == "DELETE" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
-        raise _Answer(await _end_session(request, sessions, ended_sessions))
+        raise Answer(await end_session(request, sessions, ended_sessions))
     if request.method != "POST":  # GET and DELETE are 405 at 2026-07-28
-        raise _Answer(_plain(405, "Method Not Allowed", {"Allow": "POST"}))
+        raise Answer(plain(405, "Method Not Allowed", {"Allow": "POST"}))
     modern_header = headers.get("mcp-protocol-version") in MODERN_VERSIONS
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != _JSON:
-        raise _Answer(_plain(400 if modern_header else 415, "Content-Type must be application/json"))
+    if content_type != JSON:
+        raise Answer(plain(400 if modern_header else 415, "Content-Type must be application/json"))
     accept = headers.get("accept", "")
-    if not (_JSON in accept or "*/*" in accept) or (modern_header and _SSE not in accept and "*/*" not in accept):
-        raise _Answer(_plain(406, "Accept must include application/json and text/event-stream"))
+    if not (JSON in accept or "*/*" in accept) or (modern_header and SSE not in accept and "*/*" not in accept):
+        raise Answer(plain(406, "Accept must include application/json and text/event-stream"))
     body = await request.body()  # bounded by MAX_REQUEST_BODY_BYTES (413 above it)
     try:
         message = _decoder.decode(body)
     except msgspec.DecodeError:
-        raise _fail(None, RpcFailure(PARSE_ERROR, "Parse error: body is not JSON", http_status=400)) from None
+        raise fail(None, RpcFailure(PARSE_ERROR, "Parse error: body is not JSON", http_status=400)) from None
     if isinstance(message, list) and not modern_header:
-        return await _batch(request, message, mcp_server, sessions, client_requests)
+        return await answer_batch(request, message, mcp_server, sessions, client_requests)
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
         kind = "batches are not supported" if isinstance(message, list) else "not a JSON-RPC 2.0 message"
-        raise _fail(None, RpcFailure(INVALID_REQUEST, f"Invalid Request: {kind}", http_status=400))
+        raise fail(None, RpcFailure(INVALID_REQUEST, f"Invalid Request: {kind}", http_status=400))
     params = message.get("params")
     body_meta = params.get("_meta") if isinstance(params, dict) else None
     if modern_header or (isinstance(body_meta, dict) and META_PROTOCOL_VERSION in body_meta):
@@ -177,23 +120,23 @@ async def _modern(
         version = request.headers.get("mcp-protocol-version")
         if not isinstance(method, str) or (version is not None and version not in MODERN_VERSIONS + HANDSHAKE_VERSIONS):
             code = INVALID_REQUEST if not isinstance(method, str) else UNSUPPORTED_PROTOCOL_VERSION
-            raise _fail(None, RpcFailure(code, "Invalid notification", http_status=400))
+            raise fail(None, RpcFailure(code, "Invalid notification", http_status=400))
         return Response(b"", status_code=202)
     if not isinstance(method, str) or not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
-        raise _fail(None, RpcFailure(INVALID_REQUEST, "Invalid Request: needs method and id", http_status=400))
+        raise fail(None, RpcFailure(INVALID_REQUEST, "Invalid Request: needs method and id", http_status=400))
     for name in _ROUTING_HEADERS:
         if len(request.headers.getall(name, [])) > 1:
-            raise _fail(request_id, RpcFailure(HEADER_MISMATCH, f"{name} sent more than once", http_status=400))
+            raise fail(request_id, RpcFailure(HEADER_MISMATCH, f"{name} sent more than once", http_status=400))
     params = _checked_envelope(request, method, message.get("params", {}), request_id)
     if method == "tools/call" and isinstance(params.get("name"), str):
         problem = param_header_problem(
             request.headers, await server.param_header_rules(params["name"]), params.get("arguments")
         )
         if problem:
-            raise _fail(request_id, RpcFailure(HEADER_MISMATCH, problem, http_status=400))
+            raise fail(request_id, RpcFailure(HEADER_MISMATCH, problem, http_status=400))
     if method == "subscriptions/listen":
-        if _SSE not in request.headers.get("accept", ""):
-            raise _Answer(_plain(406, "subscriptions/listen needs Accept: text/event-stream"))
+        if SSE not in request.headers.get("accept", ""):
+            raise Answer(plain(406, "subscriptions/listen needs Accept: text/event-stream"))
         return listen_stream(server, params, request_id)
     return await _dispatch(server, method, params, request_id, "modern", request.headers.get("accept", ""))
 
@@ -209,17 +152,17 @@ def _checked_envelope(request: Request[Any, Any, Any], method: str, params: Any,
         failure = RpcFailure(
             INVALID_PARAMS, "params._meta must carry protocolVersion and clientCapabilities", http_status=400
         )
-        raise _fail(request_id, failure)
+        raise fail(request_id, failure)
     version = meta[META_PROTOCOL_VERSION]
     mismatch = _header_mismatch(request, method, params, version)
     if mismatch:
-        raise _fail(request_id, RpcFailure(HEADER_MISMATCH, mismatch, http_status=400))
+        raise fail(request_id, RpcFailure(HEADER_MISMATCH, mismatch, http_status=400))
     if not isinstance(version, str):
-        raise _fail(request_id, RpcFailure(INVALID_PARAMS, "protocolVersion must be a string", http_status=400))
+        raise fail(request_id, RpcFailure(INVALID_PARAMS, "protocolVersion must be a string", http_status=400))
     if version not in MODERN_VERSIONS:
         data = {"supported": list(MODERN_VERSIONS), "requested": version}
         failure = RpcFailure(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data, http_status=400)
-        raise _fail(request_id, failure)
+        raise fail(request_id, failure)
     return params
 
 
@@ -237,22 +180,6 @@ def _header_mismatch(request: Request[Any, Any, Any], method: str, params: dict[
     return None
 
 
-async def _batch(
-    request: Request[Any, Any, Any],
-    messages: list[Any],
-    server: GatewayMcpServer,
-    sessions: SessionCodec,
-    client_requests: ClientRequests,
-) -> Response[Any]:
-    session_id = request.headers.get("mcp-session-id")
-    state = _session(sessions, session_id) if session_id is not None else None
-    if session_id is None or state is None or state.protocol_version != BATCH_VERSION or not messages:
-        problem = "batches are accepted only in 2025-03-26 sessions" if messages else "empty batch"
-        raise _fail(None, RpcFailure(INVALID_REQUEST, f"Invalid Request: {problem}", http_status=400))
-    responses = await run_batch(server, session_id, messages, client_requests)
-    return Response(responses, media_type=_JSON) if responses else Response(b"", status_code=202)
-
-
 async def _handshake(
     request: Request[Any, Any, Any],
     message: dict[str, Any],
@@ -263,10 +190,10 @@ async def _handshake(
     method, request_id = message.get("method"), message.get("id")
     is_response = not isinstance(method, str) and ("result" in message or "error" in message)
     if not isinstance(method, str) and not is_response:
-        raise _fail(None, RpcFailure(INVALID_REQUEST, "Invalid Request: no method", http_status=400))
+        raise fail(None, RpcFailure(INVALID_REQUEST, "Invalid Request: no method", http_status=400))
     params = message.get("params") or {}
     if not isinstance(params, dict):
-        raise _fail(request_id, RpcFailure(INVALID_PARAMS, "params must be an object", http_status=400))
+        raise fail(request_id, RpcFailure(INVALID_PARAMS, "params must be an object", http_status=400))
     if method == "initialize":
         result = server.initialize(params.get("protocolVersion"))
         client, capabilities = params.get("clientInfo"), params.get("capabilities")
@@ -278,19 +205,19 @@ async def _handshake(
             current_call().principal.subject,
         )
         body = {"jsonrpc": "2.0", "id": request_id, "result": result}
-        return Response(body, media_type=_JSON, headers={"Mcp-Session-Id": session_id})
+        return Response(body, media_type=JSON, headers={"Mcp-Session-Id": session_id})
     sent_session = request.headers.get("mcp-session-id")
     if sent_session is None:
-        raise _fail(request_id, RpcFailure(INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id", http_status=400))
-    state = _session(sessions, sent_session)
+        raise fail(request_id, RpcFailure(INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id", http_status=400))
+    state = session_state(sessions, sent_session)
     if state is None:
-        raise _fail(request_id, RpcFailure(INVALID_REQUEST, "Session not found", http_status=404))
+        raise fail(request_id, RpcFailure(INVALID_REQUEST, "Session not found", http_status=404))
     version = request.headers.get("mcp-protocol-version")
     if version is not None and version != state.protocol_version:
         failure = RpcFailure(
             INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version}", http_status=400
         )
-        raise _fail(request_id, failure)
+        raise fail(request_id, failure)
     if is_response:
         # The agent's answer to a request the gateway relayed (elicitation): wake the call waiting for it.
         client_requests.answer(sent_session, message)
@@ -311,7 +238,7 @@ async def _dispatch(
     accept: str = "",
     asker: Callable[[Callable[[dict[str, Any]], None]], ServerRequestHandler] | None = None,
 ) -> Response[Any] | Stream:
-    if method == "tools/call" and _SSE in accept:
+    if method == "tools/call" and SSE in accept:
         # Streamed, so progress can be relayed and a caller that goes away cancels the backend call.
         meta = params.get("_meta")
         token = meta.get("progressToken") if isinstance(meta, dict) else None
@@ -321,8 +248,8 @@ async def _dispatch(
     try:
         result = await server.handle(method, params, "modern" if era == "modern" else "handshake")
     except RpcFailure as failure:
-        return _rpc_error(request_id, failure)
+        return rpc_error(request_id, failure)
     except Exception:
         logger.exception("internal error in %s", method)
-        return _rpc_error(request_id, RpcFailure(INTERNAL_ERROR, "Internal error"))
-    return Response({"jsonrpc": "2.0", "id": request_id, "result": result}, media_type=_JSON)
+        return rpc_error(request_id, RpcFailure(INTERNAL_ERROR, "Internal error"))
+    return Response({"jsonrpc": "2.0", "id": request_id, "result": result}, media_type=JSON)
