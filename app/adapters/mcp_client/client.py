@@ -27,6 +27,7 @@ from app.adapters.mcp_client.session_base import (
     server_request_handler,
 )
 from app.adapters.mcp_client.streamable import StreamableHttpSession
+from app.adapters.mcp_client.transport import AiohttpTransport
 from app.errors import BackendProtocolError, BackendUnreachable
 
 __all__ = ("BackendClient", "BackendObserver", "BackendTarget", "CallResult")
@@ -105,9 +106,8 @@ class BackendClient:
         self._param_headers: dict[str, ParamHeaders] = {}
         """Per tool, the arguments that travel as ``Mcp-Param-*`` headers (learnt from ``tools/list``)."""
         self._http = httpx.AsyncClient(
-            verify=ssl_context,
+            transport=AiohttpTransport(ssl_context=ssl_context, max_connections=max_connections),
             timeout=httpx.Timeout(target.timeout, connect=min(10.0, target.timeout)),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20, keepalive_expiry=30),
             follow_redirects=False,
         )
         session_type = LegacySseSession if target.transport == "sse" else StreamableHttpSession
