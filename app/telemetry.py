@@ -19,15 +19,19 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
 from app import __version__
 
@@ -50,6 +54,11 @@ class SpanProcessorSet(SpanProcessor):
     def __init__(self) -> None:
         self._processors: tuple[SpanProcessor, ...] = ()
         self._lock = threading.Lock()
+
+    @property
+    def active(self) -> bool:
+        """Whether any exporter is attached (without one, recording spans would be wasted work)."""
+        return bool(self._processors)
 
     def add(self, processor: SpanProcessor) -> None:
         with self._lock:
@@ -92,6 +101,34 @@ def build_resource(environ: Mapping[str, str]) -> Resource:
     return Resource.create(attributes)
 
 
+class WhileExporting(Sampler):
+    """The configured sampler (``OTEL_TRACES_SAMPLER``, default parent-based always-on) while an exporter is
+    attached; otherwise spans are not recorded. Unrecorded spans still carry a trace id, so ``traceparent``
+    propagation and ``X-Trace-Id`` work either way, at a fraction of the cost.
+    """
+
+    def __init__(self, processors: SpanProcessorSet, configured: Sampler | None = None) -> None:
+        self._processors = processors
+        self._configured = configured or sampling._get_from_env_or_default()
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if not self._processors.active:
+            return SamplingResult(Decision.DROP)
+        return self._configured.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"WhileExporting({self._configured.get_description()})"
+
+
 def configure_tracing(environ: Mapping[str, str] | None = None) -> SpanProcessorSet | None:
     """Install the SDK tracer provider once per process; returns its processor set.
 
@@ -110,7 +147,7 @@ def configure_tracing(environ: Mapping[str, str] | None = None) -> SpanProcessor
         if isinstance(current, TracerProvider):
             current.add_span_processor(processors)
         else:
-            provider = TracerProvider(resource=build_resource(environ))
+            provider = TracerProvider(resource=build_resource(environ), sampler=WhileExporting(processors))
             provider.add_span_processor(processors)
             trace.set_tracer_provider(provider)
             if trace.get_tracer_provider() is not provider:  # another non-SDK provider won the race

@@ -55,3 +55,26 @@ def test_otel_service_name_and_resource_attributes_are_respected() -> None:
     ).attributes
     assert attributes["service.name"] == "gw-eu"
     assert attributes["deployment.environment"] == "prod"
+
+
+def test_spans_are_recorded_only_while_an_exporter_is_attached() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from app.telemetry import SpanProcessorSet, WhileExporting
+
+    processors = SpanProcessorSet()
+    provider = TracerProvider(sampler=WhileExporting(processors))
+    provider.add_span_processor(processors)
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("idle") as idle:
+        assert not idle.is_recording()
+        assert idle.get_span_context().is_valid  # still a trace id to propagate and report
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    processors.add(processor)
+    with tracer.start_as_current_span("exported") as exported:
+        assert exported.is_recording()
+    processors.remove(processor)
+    assert [span.name for span in exporter.get_finished_spans()] == ["exported"]
