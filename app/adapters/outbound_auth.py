@@ -44,6 +44,8 @@ class AuthSpec(Protocol):
     @property
     def token_url(self) -> str | None: ...
     @property
+    def resource(self) -> str | None: ...
+    @property
     def client_id(self) -> str | None: ...
     @property
     def scope(self) -> str | None: ...
@@ -76,18 +78,18 @@ class OutboundAuth:
     def __init__(self, http: httpx.AsyncClient, credentials: CredentialStore) -> None:
         self._http = http
         self._credentials = credentials
-        self._tokens: dict[tuple[str, str, str, str], _Token] = {}
-        self._locks: dict[tuple[str, str, str, str], asyncio.Lock] = {}
+        self._tokens: dict[tuple[str, str, str, str, str], _Token] = {}
+        self._locks: dict[tuple[str, str, str, str, str], asyncio.Lock] = {}
 
-    async def injection(self, server: str, auth: AuthSpec | None) -> Injection:
-        """What ``server``'s requests must carry.
+    async def injection(self, server: str, auth: AuthSpec | None, url: str = "") -> Injection:
+        """What ``server``'s requests must carry (``url``: the server's, the default OAuth2 ``resource``).
 
         Raises:
             CredentialUnavailable: the credential cannot be resolved (or the token endpoint refused).
         """
         if auth is None or auth.method == "none" or auth.credential_ref is None:
             return _EMPTY
-        value = await self._value(server, auth, auth.credential_ref)
+        value = await self._value(server, auth, auth.credential_ref, url)
         name = auth.name or ("X-API-Key" if auth.method == "api_key" else "Authorization")
         if auth.location == "query":
             return Injection(query={name: value})
@@ -100,10 +102,10 @@ class OutboundAuth:
         for key in [k for k in self._tokens if k[0] == server]:
             del self._tokens[key]
 
-    async def _value(self, server: str, auth: AuthSpec, ref: str) -> str:
+    async def _value(self, server: str, auth: AuthSpec, ref: str, url: str = "") -> str:
         secret = await self._credentials.resolve(ref)
         if auth.method == "oauth2":
-            secret = await self._access_token(server, auth, ref, secret)
+            secret = await self._access_token(server, auth, ref, secret, url)
         elif auth.method == "basic":
             secret = _basic(ref, auth.username, secret)
         form = auth.format or ("prefix" if auth.method in {"bearer", "basic", "oauth2"} else "raw")
@@ -116,8 +118,9 @@ class OutboundAuth:
             return (auth.template or "{credential}").replace("{credential}", secret)
         return secret
 
-    async def _access_token(self, server: str, auth: AuthSpec, ref: str, client_secret: str) -> str:
-        key = (server, auth.token_url or "", auth.client_id or "", auth.scope or "")
+    async def _access_token(self, server: str, auth: AuthSpec, ref: str, client_secret: str, url: str = "") -> str:
+        resource = auth.resource if auth.resource is not None else url
+        key = (server, auth.token_url or "", auth.client_id or "", auth.scope or "", resource)
         token = self._tokens.get(key)
         if token is not None and time.monotonic() < token.refresh_at:
             return token.value
@@ -125,14 +128,16 @@ class OutboundAuth:
             token = self._tokens.get(key)
             if token is not None and time.monotonic() < token.refresh_at:
                 return token.value
-            token = await self._fetch_token(auth, ref, client_secret)
+            token = await self._fetch_token(auth, ref, client_secret, resource)
             self._tokens[key] = token
             return token.value
 
-    async def _fetch_token(self, auth: AuthSpec, ref: str, client_secret: str) -> _Token:
+    async def _fetch_token(self, auth: AuthSpec, ref: str, client_secret: str, resource: str) -> _Token:
         form = {"grant_type": "client_credentials"}
         if auth.scope:
             form["scope"] = auth.scope
+        if resource:
+            form["resource"] = resource  # RFC 8707: a token for this backend only
         try:
             response = await self._http.post(
                 auth.token_url or "", data=form, auth=httpx.BasicAuth(auth.client_id or "", client_secret)

@@ -104,7 +104,7 @@ class BackendPool:
         outbound_auth = self._outbound_auth
 
         async def credentials() -> Injection:
-            return await outbound_auth.injection(server.name, auth)
+            return await outbound_auth.injection(server.name, auth, config.url)
 
         return BackendClient(
             target,

@@ -218,6 +218,7 @@ def _servers_group(core: ApplicationCore) -> click.Group:
     @click.option("--token-url", help="oauth2: token endpoint.")
     @click.option("--client-id", help="oauth2: client id.")
     @click.option("--scope", help="oauth2: scopes to request.")
+    @click.option("--resource", help="oauth2: RFC 8707 resource to request (default: the server URL; '' for none).")
     @click.option("--username", help="basic: user name (the credential is then the password).")
     @click.option("--allow-role", "roles", multiple=True, help="Access: allowed role (repeatable).")
     @click.option("--allow-scope", "scopes", multiple=True, help="Access: allowed scope (repeatable).")
@@ -282,6 +283,7 @@ def _registration(name: str, url: str, options: dict[str, Any]) -> ServerRegistr
         "token_url": "token_url",
         "client_id": "client_id",
         "scope": "scope",
+        "resource": "resource",
         "username": "username",
     }
     auth = {key: options[opt] for key, opt in auth_options.items() if options[opt] is not None}

@@ -85,6 +85,9 @@ class AuthConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     """``oauth2`` only: the client id (``credential_ref`` then names the client secret)."""
     scope: str | None = None
     """``oauth2`` only: space-separated scopes to request."""
+    resource: str | None = None
+    """``oauth2`` only: RFC 8707 resource indicator for the token request (default: the server's ``url``;
+    an empty string sends none, for token endpoints that reject the parameter)."""
     username: str | None = None
     """``basic`` only: the user name (``credential_ref`` then names the password, not ``user:password``)."""
 

@@ -113,3 +113,31 @@ async def test_backend_receives_its_credential(
     assert posts
     assert all(received(r) for r in posts), f"{case}: {[(r.headers, r.body) for r in posts if not received(r)]}"
     assert not any("the-agents-own-token" in str(r.headers) + r.body.decode() for r in backend.requests)
+
+
+async def test_oauth2_tokens_are_requested_for_the_backend_resource(
+    backends: Callable[..., Backend],
+    gateway: Gateway,
+    monkeypatch: pytest.MonkeyPatch,
+    token_endpoint: tuple[TokenEndpoint, str],
+) -> None:
+    endpoint, url = token_endpoint
+    monkeypatch.setenv("CLIENT_SECRET", endpoint.client_secret)
+    oauth = {"method": "oauth2", "token_url": url, "client_id": "gateway", "credential_ref": "env://CLIENT_SECRET"}
+    default = backends("default-resource", kind="stateless")
+    explicit = backends("explicit-resource", kind="stateless")
+    none = backends("no-resource", kind="stateless")
+    servers = {
+        "default-resource": entry(default, auth=oauth),
+        "explicit-resource": entry(explicit, auth={**oauth, "resource": "https://api.example.com"}),
+        "no-resource": entry(none, auth={**oauth, "resource": ""}),
+    }
+    already = len(endpoint.requests)  # the endpoint is shared by the module's tests
+    async with gateway(servers) as client:
+        for name in servers:
+            answer = await client.post(
+                "/mcp/invoke", params={"mcp_server": name}, json={"tool_name": "echo", "parameters": {"text": "x"}}
+            )
+            assert answer.status_code == 200, answer.text
+    resources = {form.get("resource") for form in endpoint.requests[already:]}
+    assert resources == {default.url, "https://api.example.com", None}
