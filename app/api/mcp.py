@@ -8,6 +8,7 @@ every later request must echo. Answers are JSON (both eras allow it).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -223,10 +224,17 @@ async def _handshake(
         client_requests.answer(sent_session, message)
         return Response(b"", status_code=202)
     if "id" not in message:
+        if method == "notifications/cancelled":
+            client_requests.cancel(sent_session, params.get("requestId"))
         return Response(b"", status_code=202)
     assert isinstance(method, str)
     asker = client_requests.asker(sent_session, state.capabilities)
-    return await _dispatch(server, method, params, request_id, "handshake", request.headers.get("accept", ""), asker)
+
+    def started(task: asyncio.Task[None]) -> None:
+        client_requests.track(sent_session, request_id, task)
+
+    accept = request.headers.get("accept", "")
+    return await _dispatch(server, method, params, request_id, "handshake", accept, asker, started)
 
 
 async def _dispatch(
@@ -237,13 +245,14 @@ async def _dispatch(
     era: str,
     accept: str = "",
     asker: Callable[[Callable[[dict[str, Any]], None]], ServerRequestHandler] | None = None,
+    on_started: Callable[[asyncio.Task[None]], None] | None = None,
 ) -> Response[Any] | Stream:
     if method == "tools/call" and SSE in accept:
         # Streamed, so progress can be relayed and a caller that goes away cancels the backend call.
         meta = params.get("_meta")
         token = meta.get("progressToken") if isinstance(meta, dict) else None
         return await streamed_call(
-            server, params, request_id, "modern" if era == "modern" else "handshake", token, asker
+            server, params, request_id, "modern" if era == "modern" else "handshake", token, asker, on_started
         )
     try:
         result = await server.handle(method, params, "modern" if era == "modern" else "handshake")

@@ -1,5 +1,6 @@
 """ClientRequests: requests the gateway sends to a handshake-era agent during a ``tools/call`` (a backend's
-``elicitation/create``, relayed), and the agent's answers, which come back as separate POSTs.
+``elicitation/create``, relayed), and the agent's answers, which come back as separate POSTs; also the
+calls running for each session, so the agent's ``notifications/cancelled`` can stop them.
 
 The request travels on the call's own SSE stream; the answer is a JSON-RPC response POSTed with the same
 ``Mcp-Session-Id``. Waiting calls live in this process, so the answer must reach the replica serving the
@@ -26,11 +27,27 @@ _NOT_SUPPORTED = -32601
 class ClientRequests:
     """The requests waiting for an agent's answer, by the id the gateway gave them."""
 
-    __slots__ = ("_pending", "timeout")
+    __slots__ = ("_calls", "_pending", "timeout")
 
     def __init__(self, timeout: float = 600.0) -> None:
         self.timeout = timeout
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
+        self._calls: dict[tuple[str, str], asyncio.Task[None]] = {}
+        """Streamed ``tools/call`` tasks by (session, JSON-RPC id), for ``notifications/cancelled``."""
+
+    def track(self, session_id: str, request_id: Any, task: asyncio.Task[None]) -> None:
+        """Remember a running call so the agent can cancel it; forgotten when it ends."""
+        key = (session_id, str(request_id))
+        self._calls[key] = task
+        task.add_done_callback(lambda _: self._calls.pop(key, None))
+
+    def cancel(self, session_id: str, request_id: Any) -> bool:
+        """``notifications/cancelled`` from the agent: stop that call (and so its backend call)."""
+        task = self._calls.get((session_id, str(request_id)))
+        if task is None:
+            return False
+        task.cancel()
+        return True
 
     def asker(
         self, session_id: str, capabilities: dict[str, Any]

@@ -36,6 +36,7 @@ async def streamed_call(
     era: Era,
     token: Any,
     asker: Callable[[Callable[[dict[str, Any]], None]], ServerRequestHandler] | None = None,
+    on_started: Callable[[asyncio.Task[None]], None] | None = None,
 ) -> Response[Any] | Stream:
     """``tools/call`` for a caller that accepts an event stream.
 
@@ -72,6 +73,8 @@ async def streamed_call(
             queue.put_nowait(None)
 
     task = asyncio.create_task(run())
+    if on_started is not None:
+        on_started(task)  # so a handshake-era notifications/cancelled can stop it
     first = asyncio.ensure_future(queue.get())
     await asyncio.wait({first}, timeout=_COMMIT_AFTER)
     if first.done() and (message := first.result()) is not None and "method" not in message:

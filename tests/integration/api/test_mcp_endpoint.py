@@ -502,6 +502,33 @@ async def test_a_caller_that_disconnects_cancels_the_backend_call(
     assert cancelled[0].json()["params"]["requestId"] == backend.calls("tools/call")[-1].json()["id"]
 
 
+async def test_a_handshake_callers_notifications_cancelled_stops_the_call(
+    make_settings: Callable[..., Settings],
+    write_servers_file: Callable[[dict[str, Any]], Path],
+    backends: Callable[..., Backend],
+) -> None:
+    backend = backends("solo", kind="legacy")
+    path = write_servers_file({"servers": {"solo": {"url": backend.url}}})
+    with serve_asgi(create_app(make_settings(mcp_servers_file=str(path)))) as base:
+        url = f"{base}/mcp"
+        session = {"mcp-session-id": await initialize(url)}
+        body = rpc("tools/call", {"name": "sleep", "arguments": {"seconds": 5}}, request_id="slow-1")
+        async with httpx.AsyncClient(timeout=10) as http:
+            sent = {"content-type": "application/json", "accept": ACCEPT, **session}
+            started = asyncio.get_running_loop().time()
+            async with http.stream("POST", url, json=body, headers=sent) as response:
+                await asyncio.sleep(0.5)
+                cancel = rpc("notifications/cancelled", {"requestId": "slow-1", "reason": "user"}, request_id=None)
+                assert (await post(url, cancel, session)).status_code == 202
+                remainder = b"".join([chunk async for chunk in response.aiter_bytes()])
+            ended_after = asyncio.get_running_loop().time() - started
+    assert ended_after < 3  # the stream closed without waiting for the 5 s tool
+    assert b'"result"' not in remainder  # a cancelled request gets no response
+    forwarded = backend.calls("notifications/cancelled")
+    assert forwarded
+    assert forwarded[0].json()["params"]["requestId"] == backend.calls("tools/call")[-1].json()["id"]
+
+
 def regional_backend(backends: Callable[..., Backend]) -> Backend:
     def regional(
         query: str, region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})] = "anywhere"
