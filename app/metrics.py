@@ -10,10 +10,13 @@ mcp_gateway_backend_in_flight{server}                         requests to the ba
 mcp_gateway_audit_queue_depth{sink}                           audit events waiting to be written
 mcp_gateway_audit_events_written_total{sink}
 mcp_gateway_audit_events_dropped_total{sink,reason}           audit events given up
+mcp_gateway_event_loop_tasks                                  tasks alive on the event loop
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -79,6 +82,12 @@ class _LiveState(Collector):
         yield depth
         yield written
         yield dropped
+        tasks = GaugeMetricFamily(
+            "mcp_gateway_event_loop_tasks", "Tasks alive on the serving event loop (a leak shows as steady growth)"
+        )
+        with contextlib.suppress(RuntimeError):  # scraped outside a running loop: nothing to report
+            tasks.add_metric([], float(len(asyncio.all_tasks())))
+        yield tasks
 
 
 class GatewayMetrics:
