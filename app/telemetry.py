@@ -19,17 +19,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
@@ -38,10 +39,13 @@ from app import __version__
 __all__ = (
     "AppTracing",
     "SpanProcessorSet",
+    "WhileExporting",
     "attached_span_processor",
     "build_resource",
     "configure_tracing",
+    "context_only_span",
     "exporters_from_env",
+    "tracing_exported",
 )
 
 logger = logging.getLogger("mcp_gateway.telemetry")
@@ -127,6 +131,24 @@ class WhileExporting(Sampler):
 
     def get_description(self) -> str:
         return f"WhileExporting({self._configured.get_description()})"
+
+
+def tracing_exported() -> bool:
+    """Whether spans recorded now go anywhere (an exporter is attached to the process's provider)."""
+    return _process_processors is not None and _process_processors.active
+
+
+def context_only_span(headers: Iterable[tuple[bytes, bytes]]) -> trace.Span:
+    """A span that records nothing but carries a trace context: the caller's ``traceparent`` continued, or a
+    new trace. Cheaper than the instrumented server span when nothing would be exported."""
+    carrier = {key.decode("latin-1"): value.decode("latin-1") for key, value in headers if key == b"traceparent"}
+    parent = trace.get_current_span(propagate.extract(carrier)).get_span_context()
+    trace_id = parent.trace_id if parent.is_valid else _ids.generate_trace_id()
+    flags = parent.trace_flags if parent.is_valid else TraceFlags(TraceFlags.DEFAULT)
+    return NonRecordingSpan(SpanContext(trace_id, _ids.generate_span_id(), is_remote=False, trace_flags=flags))
+
+
+_ids = RandomIdGenerator()
 
 
 def configure_tracing(environ: Mapping[str, str] | None = None) -> SpanProcessorSet | None:

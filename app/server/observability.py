@@ -35,7 +35,7 @@ from app.audit.sinks import AuditSink, JsonLinesFileSink, StdoutSink
 from app.db.engine import create_engine
 from app.metrics import GatewayMetrics
 from app.settings import Settings
-from app.telemetry import AppTracing
+from app.telemetry import AppTracing, context_only_span, tracing_exported
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -103,6 +103,11 @@ class ObservabilityMiddleware(OpenTelemetryInstrumentationMiddleware):
         try:
             if scope["path"] in _UNTRACED:
                 await self.app(scope, receive, send_observed)
+            elif not tracing_exported():
+                # Nothing would be exported: keep the trace context (X-Trace-Id, traceparent to backends)
+                # without the instrumented server span's per-request work.
+                with trace.use_span(context_only_span(scope["headers"]), end_on_exit=False):
+                    await self.app(scope, receive, send_observed)
             else:
                 await self.open_telemetry_middleware(scope, receive, send_observed)  # type: ignore[arg-type]
         finally:

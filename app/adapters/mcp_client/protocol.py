@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -77,7 +78,14 @@ async def read_limited(chunks: AsyncIterator[bytes], server: str, max_bytes: int
 
 def with_query(url: str, query: dict[str, str]) -> httpx.URL:
     """``url`` with ``query`` added to (not replacing) its own query string."""
-    return httpx.URL(url).copy_merge_params(query) if query else httpx.URL(url)
+    parsed = _parsed(url)
+    return parsed.copy_merge_params(query) if query else parsed
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    # Backend URLs are few and fixed; parsing one costs more than a small cache look-up on every request.
+    return httpx.URL(url)
 
 
 def transport_error(server: str, exc: Exception) -> BackendError:
