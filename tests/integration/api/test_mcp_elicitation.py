@@ -40,17 +40,32 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def gateway_url(
+def replicas(
     make_settings: Callable[..., Settings],
     write_servers_file: Callable[[dict[str, Any]], Path],
     backends: Callable[..., Backend],
 ) -> Callable[..., Any]:
+    """``async with replicas(kind, tool) as (url_a, url_b)``: two gateways (one secret) over one ``deployer``."""
+
+    @asynccontextmanager
+    async def run(kind: str, tool: Callable[..., Any]) -> AsyncIterator[tuple[str, str]]:
+        backend = backends("deployer", kind=kind, extra_tools={tool.__name__: tool})
+        path = write_servers_file({"servers": {"deployer": {"url": backend.url}}})
+        settings = make_settings(mcp_servers_file=str(path), mcp_session_secret="shared")
+        with serve_asgi(create_app(settings)) as first, serve_asgi(create_app(settings)) as second:
+            yield f"{first}/mcp", f"{second}/mcp"
+
+    return run
+
+
+@pytest.fixture
+def gateway_url(replicas: Callable[..., Any]) -> Callable[..., Any]:
+    """A handshake-era backend whose ``deploy`` tool elicits with a server request."""
+
     @asynccontextmanager
     async def run() -> AsyncIterator[str]:
-        backend = backends("deployer", kind="legacy", extra_tools={"deploy": deploy})
-        path = write_servers_file({"servers": {"deployer": {"url": backend.url}}})
-        with serve_asgi(create_app(make_settings(mcp_servers_file=str(path)))) as base:
-            yield f"{base}/mcp"
+        async with replicas("legacy", deploy) as (url, _):
+            yield url
 
     return run
 
@@ -107,20 +122,9 @@ async def approve(service: str, ctx: Context) -> str | types.InputRequiredResult
 
 
 @pytest.fixture
-def modern_gateway(
-    make_settings: Callable[..., Settings],
-    write_servers_file: Callable[[dict[str, Any]], Path],
-    backends: Callable[..., Backend],
-) -> Callable[..., Any]:
-    @asynccontextmanager
-    async def run() -> AsyncIterator[str]:
-        backend = backends("deployer", kind="stateless", extra_tools={"approve": approve})
-        path = write_servers_file({"servers": {"deployer": {"url": backend.url}}})
-        settings = make_settings(mcp_servers_file=str(path), mcp_session_secret="shared")
-        with serve_asgi(create_app(settings)) as first, serve_asgi(create_app(settings)) as second:
-            yield f"{first}/mcp", f"{second}/mcp"
-
-    return run
+def modern_gateway(replicas: Callable[..., Any]) -> Callable[..., Any]:
+    """A 2026-07-28 backend whose ``approve`` tool asks with an InputRequiredResult."""
+    return lambda: replicas("stateless", approve)
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
