@@ -28,7 +28,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import ToolAnnotations
 
-from tests.servers import serve_asgi
+from tests.servers import read_body, serve_asgi
 
 __all__ = ("BASE_TOOLS", "Backend", "BackendKind", "Recorded", "start_backend")
 
@@ -136,12 +136,7 @@ class _Recorder:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = dict(pair.split("=", 1) for pair in scope["query_string"].decode().split("&") if "=" in pair)
         with self.lock:

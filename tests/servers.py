@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ("serve_asgi",)
+__all__ = ("answer_lifespan", "read_body", "serve_asgi")
 
 
 @contextlib.contextmanager
@@ -43,3 +43,21 @@ def serve_asgi(app: Any, *, lifespan: str = "on", path: str = "", port: int = 0)
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+async def read_body(receive: Any) -> bytes:
+    """The whole request body of a raw ASGI request (for test apps that inspect or replay it)."""
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
+async def answer_lifespan(receive: Any, send: Any) -> None:
+    """The lifespan protocol of a raw ASGI test app with nothing to start or stop."""
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})

@@ -9,15 +9,13 @@ Run: ``python -m tests.benchmarks.bench_latency [--runs 3] [--duration 5] [--dri
 
 from __future__ import annotations
 
-import argparse
-import json
 from typing import Any
 
 import psutil
 
-from tests.benchmarks.load import Driver, choose_driver
+from tests.benchmarks.load import Driver
 from tests.benchmarks.processes import echo_backend, gateway
-from tests.benchmarks.runs import echo_call, invoke_request, measure, median_run
+from tests.benchmarks.runs import echo_call, invoke_request, measure, median_run, run_from_command_line
 
 __all__ = ("CONCURRENCY", "TARGETS", "run")
 
@@ -48,14 +46,5 @@ def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=5.0)
-    parser.add_argument("--driver", default="auto", choices=("auto", "wrk", "python"))
-    args = parser.parse_args()
-    print(json.dumps(run(runs=args.runs, duration=args.duration, driver=choose_driver(args.driver)), indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    run_from_command_line(run, __doc__.splitlines()[0])

@@ -11,15 +11,13 @@ Run: ``python -m tests.benchmarks.bench_overheads [--runs 3] [--duration 5] [--d
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import time
 from typing import Any
 
-from tests.benchmarks.load import Driver, choose_driver
+from tests.benchmarks.load import Driver
 from tests.benchmarks.processes import echo_backend, gateway
-from tests.benchmarks.runs import echo_call, invoke_request, measure, median_run
+from tests.benchmarks.runs import echo_call, invoke_request, measure, median_run, run_from_command_line
 from tests.identity_provider import IdentityProvider, run_identity_provider
 
 __all__ = ("AUDIT_ON", "CONCURRENCY", "VARIANTS", "auth_settings", "run")
@@ -64,14 +62,5 @@ def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=5.0)
-    parser.add_argument("--driver", default="auto", choices=("auto", "wrk", "python"))
-    args = parser.parse_args()
-    print(json.dumps(run(runs=args.runs, duration=args.duration, driver=choose_driver(args.driver)), indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    run_from_command_line(run, __doc__.splitlines()[0])

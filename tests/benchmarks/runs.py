@@ -6,16 +6,26 @@ the gateway's ``/mcp`` (both a stateless 2026-07-28 ``tools/call``), and ``POST 
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tests.benchmarks.load import Driver, run_load
+from tests.benchmarks.load import Driver, choose_driver, run_load
 from tests.benchmarks.processes import sample_resources
 
-__all__ = ("META", "Request", "echo_call", "invoke_request", "measure", "median_run", "modern_request")
+__all__ = (
+    "META",
+    "Request",
+    "echo_call",
+    "invoke_request",
+    "measure",
+    "median_run",
+    "modern_request",
+    "run_from_command_line",
+)
 
 META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
 """The ``_meta`` a stateless 2026-07-28 request carries in place of a handshake."""
@@ -84,3 +94,13 @@ def median_run(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             merged[key] = max(values) if key in {"peak_rss_mb", "errors"} else statistics.median(values)
     merged["runs"] = len(runs)
     return merged
+
+
+def run_from_command_line(run: Callable[..., dict[str, Any]], description: str) -> None:
+    """``python -m tests.benchmarks.<scenario> [--runs N] [--duration S] [--driver D]``: print its results as JSON."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--driver", default="auto", choices=("auto", "wrk", "python"))
+    args = parser.parse_args()
+    print(json.dumps(run(runs=args.runs, duration=args.duration, driver=choose_driver(args.driver)), indent=2))

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from tests.servers import answer_lifespan, read_body
+
 __all__ = ("RoundRobinProxy",)
 
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"host"}
@@ -27,16 +29,9 @@ class RoundRobinProxy:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await answer_lifespan(receive, send)
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=2.0))
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]

@@ -11,7 +11,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from app.demo import create_demo_backend
-from tests.servers import serve_asgi
+from tests.servers import read_body, serve_asgi
 
 TOKEN = "sdk-test-token"
 
@@ -28,12 +28,7 @@ class _Exchanges:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         try:
             method = json.loads(body).get("method") if body else None
         except ValueError:

@@ -12,6 +12,8 @@ import asyncio
 import json
 from typing import Any
 
+from tests.servers import answer_lifespan, read_body
+
 __all__ = ("FAULTS", "FaultBackend")
 
 FAULTS = ("hang", "reset", "http500", "badjson", "wrongid", "endless", "huge", "ok")
@@ -24,20 +26,13 @@ class FaultBackend:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await answer_lifespan(receive, send)
             return
         fault = scope["path"].strip("/").split("/")[0]
         if scope["method"] != "POST":
             await _send(send, 405, b"", "text/plain")
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         request = json.loads(body)
         method, request_id = request.get("method"), request.get("id")
         if method == "server/discover":
