@@ -13,6 +13,7 @@ from litestar import Response
 from litestar.response import Stream
 
 from app.adapters.mcp_client.session_base import ServerRequestHandler
+from app.api.mcp_answers import JSON, SSE
 from app.domain.mcp import GatewayMcpServer, RpcFailure
 from app.domain.mcp.errors import INTERNAL_ERROR
 from app.domain.mcp.server import Era
@@ -21,8 +22,6 @@ __all__ = ("listen_stream", "server_stream", "streamed_call")
 
 logger = logging.getLogger("mcp_gateway")
 _encoder = msgspec.json.Encoder()
-_JSON = "application/json"
-_SSE = "text/event-stream"
 _STREAM_HEADERS = {"X-Accel-Buffering": "no", "Cache-Control": "no-cache"}
 _COMMIT_AFTER = 1.0
 """Seconds a tools/call may take before its answer turns into an event stream."""
@@ -79,7 +78,7 @@ async def streamed_call(
     await asyncio.wait({first}, timeout=_COMMIT_AFTER)
     if first.done() and (message := first.result()) is not None and "method" not in message:
         await task
-        return Response(message, status_code=status, media_type=_JSON, headers=headers)
+        return Response(message, status_code=status, media_type=JSON, headers=headers)
 
     async def events() -> AsyncIterator[bytes]:
         getter = first
@@ -96,7 +95,7 @@ async def streamed_call(
             getter.cancel()
             task.cancel()
 
-    return Stream(events(), media_type=_SSE, headers=_STREAM_HEADERS)
+    return Stream(events(), media_type=SSE, headers=_STREAM_HEADERS)
 
 
 def _event(message: dict[str, Any]) -> bytes:
@@ -121,7 +120,7 @@ async def _changes(server: GatewayMcpServer, note: dict[str, Any]) -> AsyncItera
 def server_stream(server: GatewayMcpServer) -> Stream:
     """The handshake-era GET stream of a session: ``notifications/tools/list_changed`` as it happens."""
     note = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
-    return Stream(_changes(server, note), media_type=_SSE, headers=_STREAM_HEADERS)
+    return Stream(_changes(server, note), media_type=SSE, headers=_STREAM_HEADERS)
 
 
 def listen_stream(server: GatewayMcpServer, params: dict[str, Any], request_id: Any) -> Stream:
@@ -145,4 +144,4 @@ def listen_stream(server: GatewayMcpServer, params: dict[str, Any], request_id: 
         async for chunk in _changes(server, note):
             yield chunk
 
-    return Stream(events(), media_type=_SSE, headers=_STREAM_HEADERS)
+    return Stream(events(), media_type=SSE, headers=_STREAM_HEADERS)
