@@ -2,7 +2,9 @@
 
 One backend process (SDK, stateless JSON, ``echo``) and one gateway process (no audit sinks, no auth).
 Each run measures the three targets back to back at each concurrency; the reported figure is the median
-of ``runs`` runs, with the gateway's CPU time per call and its peak RSS during the run.
+of ``runs`` runs, with the CPU time per call and peak RSS of the process answering (for ``direct``, the
+backend's own: the yardstick for the gateway's CPU per call on a machine slower or faster than the
+reference one).
 
 Run: ``python -m tests.benchmarks.bench_latency [--runs 3] [--duration 5] [--driver auto|wrk|python]``.
 """
@@ -27,9 +29,9 @@ TARGETS = ("direct", "mcp", "invoke")
 def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
     """``{"c1": {"direct": {...}, "mcp": {...}, "invoke": {...}}, "c10": ..., "c50": ..., "gateway_idle_rss_mb": x}``;
     the idle RSS is taken after start-up, before the first request."""
-    with echo_backend() as backend_url, gateway({"echo": backend_url}) as gw:
+    with echo_backend() as backend, gateway({"echo": backend.url}) as gw:
         requests = {
-            "direct": echo_call(backend_url),
+            "direct": echo_call(backend.url),
             "mcp": echo_call(f"{gw.url}/mcp"),
             "invoke": invoke_request(gw.url, "echo"),
         }
@@ -38,7 +40,7 @@ def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
         for _ in range(runs):
             for concurrency in CONCURRENCY:
                 for target in TARGETS:
-                    pid = None if target == "direct" else gw.pid
+                    pid = backend.pid if target == "direct" else gw.pid
                     row = measure(requests[target], concurrency=concurrency, duration=duration, driver=driver, pid=pid)
                     samples[f"c{concurrency}"][target].append(row)
     results: dict[str, Any] = {c: {t: median_run(rows) for t, rows in by_t.items()} for c, by_t in samples.items()}

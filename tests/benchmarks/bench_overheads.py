@@ -44,13 +44,13 @@ def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
     """``{"direct": {...}, "<variant>": {...}, ...}`` at c=10, plus ``audit_settings`` used."""
     with contextlib.ExitStack() as stack:
         idp = stack.enter_context(run_identity_provider())
-        backend_url = stack.enter_context(echo_backend())
+        backend = stack.enter_context(echo_backend())
         auth, bearer = auth_settings(idp)
-        requests = {"direct": echo_call(backend_url)}
-        pids: dict[str, int | None] = {"direct": None}
+        requests = {"direct": echo_call(backend.url)}
+        pids: dict[str, int | None] = {"direct": backend.pid}
         for name, (auth_on, audit_on) in VARIANTS.items():
             settings = {**(auth if auth_on else {}), **(AUDIT_ON if audit_on else {})}
-            gw = stack.enter_context(gateway({"echo": backend_url}, settings))
+            gw = stack.enter_context(gateway({"echo": backend.url}, settings))
             requests[name], pids[name] = invoke_request(gw.url, "echo", bearer if auth_on else {}), gw.pid
         samples: dict[str, list[dict[str, Any]]] = {name: [] for name in requests}
         for _ in range(2 * runs - 1):

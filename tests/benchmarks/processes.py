@@ -24,6 +24,7 @@ import psutil
 
 __all__ = (
     "GATEWAY",
+    "Backend",
     "Gateway",
     "ResourceUsage",
     "echo_backend",
@@ -76,12 +77,21 @@ def _process(command: list[str], health_url: str, *, env: Mapping[str, str] | No
         log_path.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class Backend:
+    url: str
+    """The MCP endpoint."""
+    pid: int
+    """Its process (to measure the backend's own CPU per call beside the gateway's)."""
+
+
 @contextlib.contextmanager
-def echo_backend() -> Iterator[str]:
-    """One SDK server (stateless JSON, ``echo``); yields its MCP URL."""
+def echo_backend() -> Iterator[Backend]:
+    """One SDK server (stateless JSON, ``echo``)."""
     port = free_port()
-    with _process([sys.executable, "-m", "tests.benchmarks.echo_backend", str(port)], f"http://127.0.0.1:{port}/"):
-        yield f"http://127.0.0.1:{port}/mcp"
+    command = [sys.executable, "-m", "tests.benchmarks.echo_backend", str(port)]
+    with _process(command, f"http://127.0.0.1:{port}/") as process:
+        yield Backend(url=f"http://127.0.0.1:{port}/mcp", pid=process.pid)
 
 
 @contextlib.contextmanager

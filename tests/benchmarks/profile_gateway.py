@@ -59,8 +59,8 @@ def main() -> None:
         if args.auth:
             auth, headers = auth_settings(stack.enter_context(run_identity_provider()))
             settings.update(auth)
-        backend_url = stack.enter_context(echo_backend())
-        gw = stack.enter_context(gateway({"echo": backend_url}, settings, launcher=launcher))
+        backend = stack.enter_context(echo_backend())
+        gw = stack.enter_context(gateway({"echo": backend.url}, settings, launcher=launcher))
         if args.target == "invoke":
             request = invoke_request(gw.url, "echo", headers)
         else:

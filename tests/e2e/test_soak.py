@@ -74,7 +74,7 @@ def _state(base: str, process: psutil.Process) -> tuple[float, int, int]:
 
 
 def test_memory_tasks_and_connections_stay_flat_under_sustained_load() -> None:
-    with echo_backend() as backend, gateway({"echo": backend}) as gw:
+    with echo_backend() as backend, gateway({"echo": backend.url}) as gw:
         process = psutil.Process(gw.pid)
         assert asyncio.run(_round(gw.url, 1500)) == 0  # warm-up: caches, pools, lazy imports
         baseline = _state(gw.url, process)
