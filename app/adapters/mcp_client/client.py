@@ -27,7 +27,7 @@ from app.adapters.mcp_client.session_base import (
     server_request_handler,
 )
 from app.adapters.mcp_client.streamable import StreamableHttpSession
-from app.adapters.mcp_client.transport import AiohttpTransport
+from app.adapters.mcp_client.transport import BackendHttpClient
 from app.errors import BackendProtocolError, BackendUnreachable
 
 __all__ = ("BackendClient", "BackendObserver", "BackendTarget", "CallResult")
@@ -105,10 +105,10 @@ class BackendClient:
         """Circuit breaker and concurrency bound for every request to this backend."""
         self._param_headers: dict[str, ParamHeaders] = {}
         """Per tool, the arguments that travel as ``Mcp-Param-*`` headers (learnt from ``tools/list``)."""
-        self._http = httpx.AsyncClient(
-            transport=AiohttpTransport(ssl_context=ssl_context, max_connections=max_connections),
+        self._http = BackendHttpClient(
+            ssl_context=ssl_context,
             timeout=httpx.Timeout(target.timeout, connect=min(10.0, target.timeout)),
-            follow_redirects=False,
+            max_connections=max_connections,
         )
         session_type = LegacySseSession if target.transport == "sse" else StreamableHttpSession
         self.session: StreamableHttpSession | LegacySseSession = session_type(

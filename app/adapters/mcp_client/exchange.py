@@ -66,10 +66,11 @@ class StreamableExchange(BackendSession):
         on_progress: ProgressHandler | None = None,
     ) -> _Reply:
         try:
-            async with self._http.stream(
-                "POST", with_query(self.url, injection.query), content=payload, headers=headers
-            ) as response:
+            response = await self._http.open("POST", with_query(self.url, injection.query), payload, headers)
+            try:
                 return await self._read_reply(response, request_id, headers, on_progress)
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:
             raise transport_error(self.name, exc) from None
 

@@ -8,10 +8,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, Literal
 
-import httpx
-
 from app.adapters.mcp_client.jsonrpc import Message
 from app.adapters.mcp_client.protocol import NO_INJECTION
+from app.adapters.mcp_client.transport import BackendHttpClient
 from app.adapters.outbound_auth import Injection
 
 __all__ = (
@@ -63,7 +62,7 @@ class BackendSession:
         *,
         name: str,
         url: str,
-        http: httpx.AsyncClient,
+        http: BackendHttpClient,
         timeout: float,
         max_response_bytes: int,
         credentials: CredentialsProvider | None = None,

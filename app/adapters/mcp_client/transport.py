@@ -1,21 +1,26 @@
-"""AiohttpTransport: an httpx transport that sends requests with aiohttp.
+"""The HTTP client of backend calls: httpx over an aiohttp transport, with a lean send for the per-call POST.
 
 httpx stays the client API everywhere; under it, aiohttp's connection pool and parser cost about half
 of what the default transport does per request, which matters on a hop every tool call makes.
 Failures are mapped onto httpx's exception types so callers classify them as before: refused and reset
 connections are transport errors, missing answers are timeouts.
+
+``BackendHttpClient.open`` hands an ``httpx.Request`` straight to that transport. A backend call never
+uses what ``AsyncClient.send`` adds around it (cookie jar, auth flow, redirects, event hooks, default
+headers, base URL merging), and on a loopback echo call that machinery cost more CPU than the transport
+and aiohttp together (``tests/benchmarks``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 import httpx
 
-__all__ = ("AiohttpTransport",)
+__all__ = ("AiohttpTransport", "BackendHttpClient")
 
 _CHUNK = 64 * 1024
 
@@ -97,3 +102,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
 def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+class BackendHttpClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` on an :class:`AiohttpTransport`, plus :meth:`open` for the hot path."""
+
+    def __init__(self, *, ssl_context: ssl.SSLContext, timeout: httpx.Timeout, max_connections: int = 100) -> None:
+        self._lean_transport = AiohttpTransport(ssl_context=ssl_context, max_connections=max_connections)
+        super().__init__(transport=self._lean_transport, timeout=timeout, follow_redirects=False)
+        self._timeouts = {"timeout": timeout.as_dict()}
+
+    async def open(self, method: str, url: httpx.URL, content: bytes, headers: Mapping[str, str]) -> httpx.Response:
+        """Send one request and return its response with the body not yet read; the caller closes it
+        (``aclose``). Only ``headers`` are sent: no cookies, no redirects, no default headers (without an
+        ``Accept-Encoding`` the answer comes uncompressed)."""
+        request = httpx.Request(method, url, content=content, headers=headers, extensions=self._timeouts)
+        return await self._lean_transport.handle_async_request(request)
