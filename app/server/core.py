@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar.config.app import AppConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -18,7 +19,7 @@ from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 
 from app import __version__
 from app.api.discovery import DiscoveryController
-from app.api.mcp import mcp_endpoint
+from app.api.mcp import McpParts, mcp_endpoint
 from app.api.mcp_client_requests import ClientRequests
 from app.api.servers import ServersController
 from app.api.standard import StandardController
@@ -89,6 +90,7 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
                 "file_server_count": Provide(lambda: len(self.file_servers), use_cache=True, sync_to_thread=False),
                 "sessions": Provide(lambda: self.sessions, use_cache=True, sync_to_thread=False),
                 "client_requests": Provide(lambda: self.client_requests, use_cache=True, sync_to_thread=False),
+                "mcp_parts": Provide(self._mcp_parts, sync_to_thread=False),
                 **service_dependencies,
             }
         )
@@ -111,6 +113,16 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
         )
         app_config.state.update({"settings": settings})
         return app_config
+
+    def _mcp_parts(self, state: State) -> McpParts:
+        services = state.services
+        return McpParts(
+            server=services.mcp_handler,
+            sessions=self.sessions,
+            settings=self.settings,
+            client_requests=self.client_requests,
+            ended_sessions=services.ended_sessions,
+        )
 
     @asynccontextmanager
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
