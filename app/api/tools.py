@@ -10,11 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from app.audit import audited
-from app.domain.access import AccessPolicy
-from app.domain.catalog import ToolCatalog
 from app.domain.invocation import BroadcastOutcome, Invoker, ToolRouter, payload_of
-from app.domain.registry.directory import ServerDirectory
-from app.errors import BackendError
 
 __all__ = ("BroadcastRequest", "BroadcastResponse", "InvokeRequest", "InvokeResponse", "ProxyController")
 
@@ -95,27 +91,11 @@ class ProxyController(Controller):
     tags = ["proxy"]
 
     @get("/list-tools", summary="Tools of one server")
-    async def list_tools(
-        self,
-        directory: NamedDependency[ServerDirectory],
-        catalog: NamedDependency[ToolCatalog],
-        access_policy: NamedDependency[AccessPolicy],
-        mcp_server: ServerQuery,
-    ) -> ToolListResponse:
+    async def list_tools(self, router: NamedDependency[ToolRouter], mcp_server: ServerQuery) -> ToolListResponse:
         async with audited("list_tools", mcp_server=mcp_server):
-            server = directory.get_enabled(mcp_server)
-            access_policy.check(server)
-            entry = (await catalog.server_tools([server]))[server.name]
-            if entry.tools is None:
-                # Never fetched successfully: say why instead of pretending the server has no tools.
-                await catalog.refresh_server(server.name)
-                if entry.tools is None:
-                    raise BackendError(server.name, entry.error or "tools/list did not answer yet")
-            allowed = server.config.tools
-            tools = [
-                msgspec.convert(t, ToolSummary) for t in entry.tools if allowed is None or t.get("name") in allowed
-            ]
-        return ToolListResponse(mcp_server=server.name, tools=tools, count=len(tools))
+            name, listed = await router.server_tools(mcp_server)
+            tools = [msgspec.convert(t, ToolSummary) for t in listed]
+        return ToolListResponse(mcp_server=name, tools=tools, count=len(tools))
 
     @post("/invoke", summary="Call a tool on one server", status_code=200)
     async def invoke(

@@ -15,7 +15,7 @@ from app.domain.catalog.catalog import ToolCatalog
 from app.domain.invocation.invoker import Broadcaster, Invoker
 from app.domain.invocation.results import BroadcastOutcome, payload_of
 from app.domain.registry.directory import ServerDirectory
-from app.errors import InvalidRequest, ToolNotFound
+from app.errors import BackendError, InvalidRequest, ToolNotFound
 
 __all__ = ("ToolRouter", "broadcast_tool_result", "results_uri")
 
@@ -46,6 +46,20 @@ class ToolRouter:
         self._invoker = invoker
         self._broadcaster = broadcaster
         self._access = access or AccessPolicy()
+
+    async def server_tools(self, name: str) -> tuple[str, list[dict[str, Any]]]:
+        """The tools enabled server ``name`` lists (within its ``tools`` allow-list), for a caller allowed to
+        use it; its canonical name alongside. A server never listed successfully is fetched now, and its
+        failure raised (``BackendError``) rather than shown as a server without tools."""
+        server = self._directory.get_enabled(name)
+        self._access.check(server)
+        entry = (await self._catalog.server_tools([server]))[server.name]
+        if entry.tools is None:
+            await self._catalog.refresh_server(server.name)
+            if entry.tools is None:
+                raise BackendError(server.name, entry.error or "tools/list did not answer yet")
+        allowed = server.config.tools
+        return server.name, [t for t in entry.tools if allowed is None or t.get("name") in allowed]
 
     async def call(
         self,
