@@ -45,57 +45,80 @@ async def streamed_call(
     (elicitation, handshake era), then the response; if the caller goes away the stream ends, which cancels
     the backend call.
     """
+    loop = asyncio.get_running_loop()
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    decided = loop.create_future()
+    """Done once something is queued or ``_COMMIT_AFTER`` has passed: time to choose JSON or a stream."""
     status = 200
     headers: dict[str, str] = {}
 
+    def put(message: dict[str, Any] | None) -> None:
+        queue.put_nowait(message)
+        _settle(decided)
+
     def on_progress(update: dict[str, Any]) -> None:
         relayed = {key: value for key, value in update.items() if key != "progressToken"}
-        note = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {**relayed, "progressToken": token}}
-        queue.put_nowait(note)
+        put({"jsonrpc": "2.0", "method": "notifications/progress", "params": {**relayed, "progressToken": token}})
 
     async def run() -> None:
         nonlocal status, headers
         try:
             progress = on_progress if token is not None else None
-            on_request = asker(queue.put_nowait) if asker is not None else None
+            on_request = asker(put) if asker is not None else None
             result = await server.handle("tools/call", params, era, progress, on_request)
-            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "result": result})
+            put({"jsonrpc": "2.0", "id": request_id, "result": result})
         except RpcFailure as failure:
             status, headers = failure.http_status, failure.headers
-            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()})
+            put({"jsonrpc": "2.0", "id": request_id, "error": failure.as_error()})
         except Exception:
             logger.exception("internal error in tools/call")
             error = {"code": INTERNAL_ERROR, "message": "Internal error"}
-            queue.put_nowait({"jsonrpc": "2.0", "id": request_id, "error": error})
+            put({"jsonrpc": "2.0", "id": request_id, "error": error})
         finally:
-            queue.put_nowait(None)
+            put(None)
 
     task = asyncio.create_task(run())
     if on_started is not None:
         on_started(task)  # so a handshake-era notifications/cancelled can stop it
-    first = asyncio.ensure_future(queue.get())
-    await asyncio.wait({first}, timeout=_COMMIT_AFTER)
-    if first.done() and (message := first.result()) is not None and "method" not in message:
+    timer = loop.call_later(_COMMIT_AFTER, _settle, decided)
+    try:
+        await decided
+    finally:
+        timer.cancel()
+    first = queue.get_nowait() if not queue.empty() else None
+    if first is not None and "method" not in first:
         await task
-        return Response(message, status_code=status, media_type=JSON, headers=headers)
+        return Response(first, status_code=status, media_type=JSON, headers=headers)
 
-    async def events() -> AsyncIterator[bytes]:
-        getter = first
-        try:
-            while True:
+    return Stream(_call_events(first, queue, task), media_type=SSE, headers=_STREAM_HEADERS)
+
+
+async def _call_events(
+    first: dict[str, Any] | None, queue: asyncio.Queue[dict[str, Any] | None], task: asyncio.Task[None]
+) -> AsyncIterator[bytes]:
+    """The event stream of a streamed call: ``first`` (when already taken), then what the call queues, with
+    keep-alive comments while it is quiet; the call is cancelled when the stream ends (the caller left)."""
+    try:
+        if first is not None:
+            yield _event(first)
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            try:
                 while not (await asyncio.wait({getter}, timeout=_KEEP_ALIVE))[0]:
                     yield b": keep-alive\n\n"
-                item = getter.result()
-                if item is None:
-                    return
-                yield b"event: message\ndata: " + _encoder.encode(item) + b"\n\n"
-                getter = asyncio.ensure_future(queue.get())
-        finally:
-            getter.cancel()
-            task.cancel()
+            finally:
+                getter.cancel()
+            item = getter.result()
+            if item is None:
+                return
+            yield _event(item)
+    finally:
+        task.cancel()
 
-    return Stream(events(), media_type=SSE, headers=_STREAM_HEADERS)
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _event(message: dict[str, Any]) -> bytes:
