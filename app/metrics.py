@@ -122,19 +122,35 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
+        # The labelled series of each label set, kept: ``labels()`` costs a lock and a look-up per call, and
+        # the registry keeps every series it has handed out anyway.
+        self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._backend_children: dict[tuple[str, str, str | None, str], tuple[Histogram, Counter | None]] = {}
+
     def watch(self, backends: BackendHealth, audit: Callable[[], list[SinkStats]], circuits: BackendCircuits) -> None:
         """Report backend health, circuits and audit queues, read from the running services at each scrape."""
         self.registry.register(_LiveState(backends, audit, circuits))
 
     def observe_http(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(method, route, str(status)).inc()
-        self.http_duration.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._http_children.get(key)
+        if children is None:
+            children = (self.http_requests.labels(method, route, str(status)), self.http_duration.labels(method, route))
+            self._http_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_backend(self, server: str, method: str, tool: str | None, outcome: str, seconds: float) -> None:
         """One MCP request to a backend ended (the ``BackendObserver`` of the client)."""
-        self.backend_duration.labels(server, method, outcome).observe(seconds)
-        if tool is not None:
-            self.tool_calls.labels(server, tool, outcome).inc()
+        key = (server, method, tool, outcome)
+        children = self._backend_children.get(key)
+        if children is None:
+            duration = self.backend_duration.labels(server, method, outcome)
+            children = (duration, self.tool_calls.labels(server, tool, outcome) if tool is not None else None)
+            self._backend_children[key] = children
+        children[0].observe(seconds)
+        if children[1] is not None:
+            children[1].inc()
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
@@ -45,6 +45,7 @@ __all__ = (
     "configure_tracing",
     "context_only_span",
     "exporters_from_env",
+    "span_when_exported",
     "tracing_exported",
 )
 
@@ -136,6 +137,17 @@ class WhileExporting(Sampler):
 def tracing_exported() -> bool:
     """Whether spans recorded now go anywhere (an exporter is attached to the process's provider)."""
     return _process_processors is not None and _process_processors.active
+
+
+def span_when_exported(
+    tracer: trace.Tracer, name: str, *, kind: SpanKind = SpanKind.INTERNAL, attributes: Attributes = None
+) -> AbstractContextManager[trace.Span]:
+    """``tracer.start_as_current_span(name, …)`` while spans are exported; otherwise the current span as it
+    is: an unrecorded child would cost a span id and a context switch per call and show nowhere, and the
+    trace context the current span carries propagates the same."""
+    if _process_processors is not None and not _process_processors.active:
+        return nullcontext(trace.get_current_span())
+    return tracer.start_as_current_span(name, kind=kind, attributes=attributes)
 
 
 def context_only_span(headers: Iterable[tuple[bytes, bytes]]) -> trace.Span:

@@ -29,6 +29,7 @@ from app.adapters.mcp_client.session_base import (
 from app.adapters.mcp_client.streamable import StreamableHttpSession
 from app.adapters.mcp_client.transport import BackendHttpClient
 from app.errors import BackendProtocolError, BackendUnreachable
+from app.telemetry import span_when_exported
 
 __all__ = ("BackendClient", "BackendObserver", "BackendTarget", "CallResult")
 
@@ -147,9 +148,7 @@ class BackendClient:
             attributes["mcp.tool"] = tool
         outcome = "error"
         started = time.perf_counter()
-        with _tracer.start_as_current_span(
-            f"{method} {name}", kind=trace.SpanKind.CLIENT, attributes=attributes
-        ) as span:
+        with span_when_exported(_tracer, f"{method} {name}", kind=trace.SpanKind.CLIENT, attributes=attributes) as span:
             try:
                 raw = await self._guarded(method, params, routing, on_progress)
                 result = self._decode(raw, CallResult) if tool is not None else None
