@@ -105,12 +105,19 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """Concurrent requests per backend and process; more wait in the queue below."""
     backend_max_queued: int = 1000
     """Requests per backend and process waiting for one of the in-flight slots; beyond that, 503 at once."""
+    backend_keepalive_seconds: float = 4.0
+    """How long an idle connection to a backend is kept for reuse. Keep it below the backends' own idle
+    timeout (uvicorn and Node.js: 5 s): a connection the backend is closing at the moment it is reused fails
+    the call on it, and a ``tools/call`` is never retried."""
     audit_db_enabled: bool = True
     """Also store audit events in the ``audit_logs`` table (served by ``GET /audit``)."""
     audit_queue_size: int = 10_000
     """Audit events each sink may hold waiting to be written; beyond it that sink drops new ones (counted)."""
     audit_batch_size: int = 200
     """Most audit events written at once (one file write, one database ``executemany``)."""
+    audit_batch_wait_seconds: float = 0.1
+    """How long an audit writer lets events gather before writing a batch smaller than ``AUDIT_BATCH_SIZE``
+    (events reach their sinks up to this much later; a write per event would cost more than the call)."""
     audit_retry_attempts: int = 5
     """Retries of a failed audit batch (backoff 0.2 s doubling up to 5 s) before it is dropped and counted."""
     audit_flush_seconds: float = 10.0

@@ -81,6 +81,7 @@ class AuditLog:
         *,
         queue_size: int = 10_000,
         batch_size: int = 200,
+        batch_wait_seconds: float = 0.0,
         retry_attempts: int = 5,
         retry_base_seconds: float = 0.2,
         retry_max_seconds: float = 5.0,
@@ -88,6 +89,8 @@ class AuditLog:
     ) -> None:
         self._workers = [_SinkWorker(sink, queue_size) for sink in sinks]
         self._batch_size = max(1, batch_size)
+        self._batch_wait = max(0.0, batch_wait_seconds)
+        """After the first event of a batch, how long a writer lets more gather unless a full batch is waiting."""
         self._attempts = max(0, retry_attempts)
         self._base = retry_base_seconds
         self._max = retry_max_seconds
@@ -166,6 +169,10 @@ class AuditLog:
         queue = worker.queue
         while True:
             batch = [await queue.get()]
+            if self._batch_wait and queue.qsize() < self._batch_size - 1 and not self._closed:
+                # Each write has a fixed cost (a thread hop, a transaction): let a batch gather instead of
+                # paying it per event. A full batch waiting, or shutting down, skips the wait.
+                await asyncio.sleep(self._batch_wait)
             while len(batch) < self._batch_size and not queue.empty():
                 batch.append(queue.get_nowait())
             worker.inflight = len(batch)

@@ -32,6 +32,7 @@ class BackendPool:
         "_breaker",
         "_clients",
         "_closing",
+        "_keepalive",
         "_listeners",
         "_max_response_bytes",
         "_observer",
@@ -53,9 +54,11 @@ class BackendPool:
         breaker_open_seconds: float = 10.0,
         max_in_flight: int = 100,
         max_queued: int = 1000,
+        keepalive_seconds: float = 4.0,
     ) -> None:
         self._outbound_auth = outbound_auth
         self._breaker = (breaker_failures, breaker_open_seconds, max_in_flight, max_queued)
+        self._keepalive = keepalive_seconds
         self._observer = observer
         """Told of every backend request's outcome and duration (metrics)."""
         self._ssl = ssl_context
@@ -114,6 +117,8 @@ class BackendPool:
             on_notification=self._on_notification,
             observer=self._observer,
             guard=self._guard(server.name),
+            max_connections=self._breaker[2],  # one keep-alive connection per call allowed in flight
+            keepalive_seconds=self._keepalive,
         )
 
     def _guard(self, name: str) -> BackendGuard:

@@ -87,6 +87,7 @@ async def gateway_services(
             breaker_open_seconds=settings.backend_breaker_open_seconds,
             max_in_flight=settings.backend_max_in_flight,
             max_queued=settings.backend_max_queued,
+            keepalive_seconds=settings.backend_keepalive_seconds,
             observer=app.state.metrics.observe_backend if "metrics" in app.state else None,
         )
         access = AccessPolicy(settings.admin_role)

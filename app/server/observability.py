@@ -66,6 +66,7 @@ def build_audit_log(settings: Settings) -> AuditLog:
         sinks,
         queue_size=settings.audit_queue_size,
         batch_size=settings.audit_batch_size,
+        batch_wait_seconds=settings.audit_batch_wait_seconds,
         retry_attempts=settings.audit_retry_attempts,
         max_parameter_bytes=settings.audit_max_parameter_bytes,
     )

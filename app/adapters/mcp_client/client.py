@@ -97,6 +97,7 @@ class BackendClient:
         credentials: CredentialsProvider | None = None,
         on_notification: NotificationHandler | None = None,
         max_connections: int = 100,
+        keepalive_seconds: float = 4.0,
         observer: BackendObserver | None = None,
         guard: BackendGuard | None = None,
     ) -> None:
@@ -110,6 +111,7 @@ class BackendClient:
             ssl_context=ssl_context,
             timeout=httpx.Timeout(target.timeout, connect=min(10.0, target.timeout)),
             max_connections=max_connections,
+            keepalive_seconds=keepalive_seconds,
         )
         session_type = LegacySseSession if target.transport == "sse" else StreamableHttpSession
         self.session: StreamableHttpSession | LegacySseSession = session_type(

@@ -48,7 +48,7 @@ class _Body(httpx.AsyncByteStream):
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """One aiohttp session (keep-alive pool) per transport; created lazily on the running loop."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext, max_connections: int = 100, keepalive_expiry: float = 30.0):
+    def __init__(self, *, ssl_context: ssl.SSLContext, max_connections: int = 100, keepalive_expiry: float = 4.0):
         self._ssl = ssl_context
         self._limit = max_connections
         self._keepalive = keepalive_expiry
@@ -70,16 +70,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             total=None, sock_connect=timeouts.get("connect"), sock_read=timeouts.get("read")
         )
         body = await request.aread()
+        url = str(request.url)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         try:
-            response = await self._client().request(
-                request.method,
-                str(request.url),
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
-                data=body or None,
-                allow_redirects=False,
-                timeout=timeout,
-                compress=None,
-            )
+            try:
+                response = await self._send(request.method, url, headers, body, timeout)
+            except aiohttp.ClientOSError as exc:
+                if not _unsent(exc):
+                    raise
+                # A kept-alive connection the backend had just closed: the request never left, so sending it
+                # again on another connection is safe for any method (aiohttp itself does so only for GET & co).
+                response = await self._send(request.method, url, headers, body, timeout)
         except aiohttp.ClientConnectorError as exc:
             raise httpx.ConnectError(_reason(exc), request=request) from exc
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
@@ -94,10 +95,23 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             request=request,
         )
 
+    async def _send(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes, limits: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientResponse:
+        return await self._client().request(
+            method, url, headers=headers, data=body or None, allow_redirects=False, timeout=limits, compress=None
+        )
+
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
             await asyncio.sleep(0)  # let the connector close its transports
+
+
+def _unsent(exc: aiohttp.ClientOSError) -> bool:
+    """Whether aiohttp failed to write the request at all (the connection was closing): nothing reached the
+    backend. aiohttp says so only in the message of the error it raises from its body writer."""
+    return isinstance(exc.strerror, str) and exc.strerror.startswith("Can not write request body")
 
 
 def _reason(exc: BaseException) -> str:
@@ -107,8 +121,17 @@ def _reason(exc: BaseException) -> str:
 class BackendHttpClient(httpx.AsyncClient):
     """An ``httpx.AsyncClient`` on an :class:`AiohttpTransport`, plus :meth:`open` for the hot path."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext, timeout: httpx.Timeout, max_connections: int = 100) -> None:
-        self._lean_transport = AiohttpTransport(ssl_context=ssl_context, max_connections=max_connections)
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext,
+        timeout: httpx.Timeout,
+        max_connections: int = 100,
+        keepalive_seconds: float = 4.0,
+    ) -> None:
+        self._lean_transport = AiohttpTransport(
+            ssl_context=ssl_context, max_connections=max_connections, keepalive_expiry=keepalive_seconds
+        )
         super().__init__(transport=self._lean_transport, timeout=timeout, follow_redirects=False)
         self._timeouts = {"timeout": timeout.as_dict()}
 
