@@ -24,7 +24,6 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -208,6 +207,9 @@ def exporters_from_env(environ: Mapping[str, str]) -> list[SpanProcessor]:
             if protocol.strip() and protocol.strip() != "http/protobuf":
                 logger.warning("OTEL_EXPORTER_OTLP_PROTOCOL=%s is not available; exporting http/protobuf", protocol)
             endpoint = traces_endpoint or (f"{base_endpoint.rstrip('/')}/v1/traces" if base_endpoint else None)
+            # Imported here: the exporter and protobuf take memory a gateway that exports nothing need not hold.
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
             processors.append(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
         elif name == "console":
             processors.append(BatchSpanProcessor(ConsoleSpanExporter()))

@@ -1,14 +1,18 @@
 """The measured processes: benchmark backends, ``mcp-gateway serve``, and a CPU / memory sampler.
 
 Every process runs on 127.0.0.1 with an ephemeral port and is stopped (SIGTERM, then waited for) when
-its context manager exits. The gateway runs exactly as deployed (``mcp-gateway serve``, which picks
-uvloop and httptools), from a scratch directory holding its servers file and SQLite database.
+its context manager exits. The gateway runs as deployed (``mcp-gateway serve`` installed from the runtime
+lock alone, picking uvloop and httptools), from a scratch directory holding its servers file and SQLite
+database.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,18 +27,51 @@ import httpx
 import psutil
 
 __all__ = (
-    "GATEWAY",
     "Backend",
     "Gateway",
     "ResourceUsage",
+    "deployed_gateway",
     "echo_backend",
     "fleet_backend",
     "free_port",
     "gateway",
+    "gateway_install",
     "sample_resources",
 )
 
-GATEWAY = str(Path(sys.executable).with_name("mcp-gateway"))
+ROOT = Path(__file__).resolve().parents[2]
+DEV_GATEWAY = str(Path(sys.executable).with_name("mcp-gateway"))
+
+
+@functools.cache
+def deployed_gateway() -> str:
+    """``mcp-gateway`` installed as the image installs it: ``deploy/requirements.lock`` and the project, no
+    development packages (which would be imported too, e.g. numpy by advanced-alchemy, and inflate RSS).
+
+    The virtual environment is built once per lock file (uv, under ``~/.cache/mcp-gateway-bench``); without
+    uv the development install is measured instead (``gateway_install`` in the results says which)."""
+    lock = ROOT / "deploy" / "requirements.lock"
+    home = Path.home() / ".cache" / "mcp-gateway-bench" / hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+    command = home / "bin" / "mcp-gateway"
+    if command.exists():
+        return str(command)
+    uv = [shutil.which("uv")] if shutil.which("uv") else [sys.executable, "-m", "uv"]
+    try:
+        subprocess.run([*uv, "venv", "-q", str(home)], check=True, capture_output=True)
+        subprocess.run([*uv, "pip", "install", "-q", "-p", str(home), "-r", str(lock)], check=True, capture_output=True)
+        install_project = [*uv, "pip", "install", "-q", "-p", str(home), "--no-deps", "-e", str(ROOT)]
+        subprocess.run(install_project, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(home, ignore_errors=True)
+        return DEV_GATEWAY
+    return str(command)
+
+
+def gateway_install() -> str:
+    """What the measured gateway runs on: ``runtime lock`` or ``development venv``."""
+    return "development venv" if deployed_gateway() == DEV_GATEWAY else "runtime lock"
+
+
 QUIET_GATEWAY = {"LOG_LEVEL": "WARNING", "AUDIT_LOG_FILE": "", "AUDIT_DB_ENABLED": "false"}
 """Gateway settings of the plain proxy: no audit sinks (their cost is measured separately)."""
 
@@ -116,7 +153,7 @@ class Gateway:
 
 @contextlib.contextmanager
 def gateway(
-    servers: Mapping[str, str], settings: Mapping[str, str] | None = None, *, launcher: Sequence[str] = (GATEWAY,)
+    servers: Mapping[str, str], settings: Mapping[str, str] | None = None, *, launcher: Sequence[str] | None = None
 ) -> Iterator[Gateway]:
     """``mcp-gateway serve`` with ``servers`` (name → URL) in its servers file and ``settings`` over
     :data:`QUIET_GATEWAY`; the environment is otherwise empty (PATH and HOME only). ``launcher`` replaces
@@ -132,7 +169,7 @@ def gateway(
         **(settings or {}),
     }
     port = free_port()
-    command = [*launcher, "serve", "--port", str(port), "--no-access-log"]
+    command = [*(launcher or (deployed_gateway(),)), "serve", "--port", str(port), "--no-access-log"]
     url = f"http://127.0.0.1:{port}"
     with _process(command, f"{url}/health", env=env, cwd=workdir) as process:
         yield Gateway(url=url, pid=process.pid, workdir=workdir)

@@ -146,7 +146,8 @@ def markdown(results: dict[str, Any]) -> str:
     dirty = " (+ uncommitted changes)" if meta["git_dirty"] else ""
     out.append(
         f"Load generator: {meta['driver']}; {meta['cpus']} CPUs; {meta['runs']} run(s) of {meta['duration_s']} s "
-        f"per figure (median); gateway at {meta['git_commit']}{dirty}."
+        f"per figure (median); gateway at {meta['git_commit']}{dirty}"
+        f"{', installed from ' + meta['gateway_install'] if 'gateway_install' in meta else ''}."
     )
     if latency := results.get("latency"):
         out += ["", "**One `echo` call** (no audit sinks, no auth):", "", *_latency_table(_levels(latency))]

@@ -25,6 +25,7 @@ from typing import Any
 
 from tests.benchmarks import bench_broadcast, bench_catalog, bench_latency, bench_overheads
 from tests.benchmarks.load import choose_driver
+from tests.benchmarks.processes import gateway_install
 from tests.benchmarks.report import evaluate, markdown, plot
 
 SCENARIOS = ("latency", "overheads", "broadcast", "catalog")
@@ -59,6 +60,7 @@ def main() -> None:
             "git_commit": _git("rev-parse", "--short", "HEAD"),
             "git_dirty": bool(_git("status", "--porcelain", "--", "app")),
             "driver": driver,
+            "gateway_install": gateway_install(),
             "cpus": os.cpu_count(),
             "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
             "runs": runs,
