@@ -53,6 +53,9 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """Clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
     jwks_cache_seconds: float = 600.0
     """How long signing keys are used before the JWKS is fetched again (an unknown ``kid`` also refreshes)."""
+    jwt_cache_seconds: float = 60.0
+    """How long a verified JWT's claims are reused for the same token (by its SHA-256), never past its ``exp``;
+    ``0`` verifies the signature on every request."""
     jwks_min_refresh_seconds: float = 10.0
     """Least time between JWKS refreshes caused by unknown ``kid`` values (protects the token authority)."""
     introspection_cache_seconds: float = 60.0

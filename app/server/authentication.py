@@ -125,6 +125,7 @@ class Authenticator:
                 audiences=settings.audiences,
                 algorithms=settings.algorithms,
                 leeway_seconds=settings.jwt_leeway_seconds,
+                cache_seconds=settings.jwt_cache_seconds,
             )
         if settings.mcp_auth_enabled and metadata is not None:
 

@@ -7,15 +7,14 @@ does not hammer the authority. The cache is bounded.
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import httpx
 
 from app.adapters.identity.fetch import authority_json
+from app.adapters.identity.token_cache import MISSING, TokenCache
 from app.errors import ServiceUnavailable, Unauthenticated
 
 __all__ = ("TokenIntrospector",)
@@ -26,7 +25,7 @@ _INACTIVE_SECONDS = 10.0
 class TokenIntrospector:
     """``introspect(token)`` → the authority's claims about an active token."""
 
-    __slots__ = ("_cache", "_client", "_endpoint", "_http", "audiences", "cache_seconds", "calls", "max_entries")
+    __slots__ = ("_cache", "_client", "_endpoint", "_http", "audiences", "cache_seconds", "calls")
 
     def __init__(
         self,
@@ -44,8 +43,7 @@ class TokenIntrospector:
         self._client = (client_id, client_secret)
         self.audiences = frozenset(audiences)
         self.cache_seconds = cache_seconds
-        self.max_entries = max_entries
-        self._cache: OrderedDict[bytes, tuple[float, dict[str, Any] | None]] = OrderedDict()
+        self._cache = TokenCache(max_entries)
         self.calls = 0
         """How many introspection requests were sent (observable by tests and metrics)."""
 
@@ -56,14 +54,12 @@ class TokenIntrospector:
             Unauthenticated: the token is not active (or not meant for this gateway).
             ServiceUnavailable: the introspection endpoint cannot be used.
         """
-        digest = hashlib.sha256(token.encode()).digest()
-        now = time.time()
-        cached = self._cache.get(digest)
-        if cached is not None and cached[0] > now:
-            claims = cached[1]
-        else:
+        key = TokenCache.key(token)
+        claims: dict[str, Any] | None = self._cache.get(key)
+        if claims is MISSING:
+            now = time.time()
             claims = await self._ask(token)
-            self._remember(digest, claims, now)
+            self._remember(key, claims, now)
         if claims is None:
             raise Unauthenticated("token is not active")
         return claims
@@ -91,7 +87,7 @@ class TokenIntrospector:
                 return None
         return body
 
-    def _remember(self, digest: bytes, claims: dict[str, Any] | None, now: float) -> None:
+    def _remember(self, key: bytes, claims: dict[str, Any] | None, now: float) -> None:
         if claims is None:
             until = now + _INACTIVE_SECONDS
         else:
@@ -99,7 +95,4 @@ class TokenIntrospector:
             exp = claims.get("exp")
             if isinstance(exp, int | float):
                 until = min(until, float(exp))
-        self._cache[digest] = (until, claims)
-        self._cache.move_to_end(digest)
-        while len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
+        self._cache.put(key, claims, until)

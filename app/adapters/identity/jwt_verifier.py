@@ -20,6 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from app.adapters.identity.jwks import JwksCache
+from app.adapters.identity.token_cache import MISSING, TokenCache
 from app.errors import Unauthenticated
 
 __all__ = ("SUPPORTED_ALGORITHMS", "JwtVerifier", "check_algorithms", "looks_like_jwt")
@@ -52,7 +53,7 @@ def looks_like_jwt(token: str) -> bool:
 class JwtVerifier:
     """Verifies tokens of one issuer for one set of audiences."""
 
-    __slots__ = ("_algorithms", "_audiences", "_issuer", "_keys", "_leeway")
+    __slots__ = ("_algorithms", "_audiences", "_cache_seconds", "_issuer", "_keys", "_leeway", "_verified")
 
     def __init__(
         self,
@@ -62,8 +63,12 @@ class JwtVerifier:
         audiences: Collection[str],
         algorithms: Collection[str] = ("RS256",),
         leeway_seconds: int = 30,
+        cache_seconds: float = 60.0,
     ) -> None:
+        """``cache_seconds``: how long a verified token's claims are reused (never past its ``exp``; 0: never)."""
         check_algorithms(algorithms)
+        self._cache_seconds = cache_seconds
+        self._verified = TokenCache()
         self._keys = keys
         self._issuer = issuer.rstrip("/")
         self._audiences = frozenset(audiences)
@@ -77,6 +82,18 @@ class JwtVerifier:
             Unauthenticated: malformed, wrong algorithm, unknown key, bad signature or a failed claim check.
             ServiceUnavailable: the signing keys cannot be loaded.
         """
+        key = TokenCache.key(token) if self._cache_seconds > 0 else b""
+        if key:
+            known = self._verified.get(key)
+            if known is not MISSING:
+                return dict(known)
+        claims = await self._verify(token)
+        if key:
+            until = min(time.time() + self._cache_seconds, claims["exp"] + self._leeway)
+            self._verified.put(key, claims, until)
+        return dict(claims) if key else claims
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         header = _header(token)
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self._algorithms:
@@ -85,12 +102,12 @@ class JwtVerifier:
         if "crit" in header:
             raise Unauthenticated("token uses critical header extensions the gateway does not understand")
         kid = header.get("kid")
-        key = await self._keys.key(kid if isinstance(kid, str) else None)
-        if not isinstance(key, _KEY_TYPES[alg]):
-            msg = f"token algorithm {alg} does not match its key's type {key.key_type}"
+        signing_key = await self._keys.key(kid if isinstance(kid, str) else None)
+        if not isinstance(signing_key, _KEY_TYPES[alg]):
+            msg = f"token algorithm {alg} does not match its key's type {signing_key.key_type}"
             raise Unauthenticated(msg)
         try:
-            verified = jws.deserialize_compact(token, key, algorithms=[alg])
+            verified = jws.deserialize_compact(token, signing_key, algorithms=[alg])
         except JoseError:
             raise Unauthenticated("token signature is invalid") from None
         try:

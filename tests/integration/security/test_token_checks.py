@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import time
@@ -22,6 +23,22 @@ async def test_signing_keys_are_fetched_once_for_many_requests(idp: IdentityProv
         for _ in range(25):
             assert (await client.get("/tools", headers=bearer(idp.mint()))).status_code == 200
     assert idp.jwks_fetches - before == 1
+
+
+async def test_a_remembered_token_still_expires(idp: IdentityProvider, secured: Any) -> None:
+    token = idp.mint(exp=int(time.time()) + 2)
+    async with secured({}, jwt_leeway_seconds=0, jwt_cache_seconds=600) as client:
+        for _ in range(3):  # verified once, then taken from the cache
+            assert (await client.get("/tools", headers=bearer(token))).status_code == 200
+        await asyncio.sleep(max(0.0, token_exp(token) - time.time()) + 1.1)
+        response = await client.get("/tools", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json()["detail"] == "token has expired"
+
+
+def token_exp(token: str) -> float:
+    payload = token.split(".")[1]
+    return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])
 
 
 async def test_unknown_kid_flood_refreshes_the_keys_at_most_once(idp: IdentityProvider, secured: Any) -> None:
