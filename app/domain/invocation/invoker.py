@@ -19,6 +19,7 @@ from app.domain.catalog.catalog import ToolCatalog
 from app.domain.invocation.results import BroadcastOutcome, CallOutcome
 from app.domain.registry.directory import ServerDirectory
 from app.errors import GatewayError, ToolNotFound
+from app.telemetry import span_when_exported
 
 __all__ = ("Broadcaster", "Invoker")
 
@@ -104,7 +105,7 @@ class Broadcaster:
         targets = list(dict.fromkeys(servers))
         legs: dict[str, asyncio.Task[CallOutcome]] = {}
         attributes: dict[str, str | int] = {"mcp.tool": tool, "mcp.broadcast.servers": len(targets)}
-        with _tracer.start_as_current_span(f"broadcast {tool}", attributes=attributes) as span:
+        with span_when_exported(_tracer, f"broadcast {tool}", attributes=attributes) as span:
             async with asyncio.TaskGroup() as group:
                 for server in targets:
                     legs[server] = group.create_task(self._leg(server, tool, arguments, operation))
@@ -128,8 +129,8 @@ class Broadcaster:
     ) -> CallOutcome:
         detach_operation()  # the leg's own call must not re-target the whole broadcast's audit record
         started_at = datetime.now(UTC)
-        with _tracer.start_as_current_span(
-            f"broadcast leg {server}", attributes={"mcp.server": server, "mcp.tool": tool}
+        with span_when_exported(
+            _tracer, f"broadcast leg {server}", attributes={"mcp.server": server, "mcp.tool": tool}
         ) as span:
             outcome = await self._invoker.try_call(server, tool, arguments)
             span.set_attribute("mcp.status", "success" if outcome.ok else "error")
