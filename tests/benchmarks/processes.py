@@ -51,7 +51,9 @@ def deployed_gateway() -> str:
     The virtual environment is built once per lock file (uv, under ``~/.cache/mcp-gateway-bench``); without
     uv the development install is measured instead (``gateway_install`` in the results says which)."""
     lock = ROOT / "deploy" / "requirements.lock"
-    home = Path.home() / ".cache" / "mcp-gateway-bench" / hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+    # Keyed by lock and checkout: the project is installed editable, so each checkout needs its own.
+    key = hashlib.sha256(lock.read_bytes() + str(ROOT).encode()).hexdigest()[:16]
+    home = Path.home() / ".cache" / "mcp-gateway-bench" / key
     command = home / "bin" / "mcp-gateway"
     if command.exists():
         return str(command)
@@ -104,6 +106,10 @@ def _process(command: list[str], health_url: str, *, env: Mapping[str, str] | No
     try:
         wait_until_up(health_url, process, log_path)
         yield process
+    except BaseException:
+        # What the process said helps explain a failed run (its log is removed below).
+        sys.stderr.write(f"--- last output of {' '.join(command)} ---\n{log_path.read_text()[-4000:]}\n")
+        raise
     finally:
         process.terminate()
         try:
