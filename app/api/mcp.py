@@ -70,23 +70,15 @@ class McpParts(msgspec.Struct, frozen=True, kw_only=True):
     tags=["mcp"],
 )
 async def mcp_endpoint(request: Request[Any, Any, Any], mcp_parts: NamedDependency[McpParts]) -> Response[Any] | Stream:
-    parts = mcp_parts
     try:
-        return await _serve(
-            request, parts.server, parts.sessions, parts.settings, parts.client_requests, parts.ended_sessions
-        )
+        return await _serve(request, mcp_parts)
     except Answer as answer:
         return answer.response
 
 
-async def _serve(
-    request: Request[Any, Any, Any],
-    mcp_server: GatewayMcpServer,
-    sessions: SessionCodec,
-    settings: Settings,
-    client_requests: ClientRequests,
-    ended_sessions: EndedSessions,
-) -> Response[Any] | Stream:
+async def _serve(request: Request[Any, Any, Any], parts: McpParts) -> Response[Any] | Stream:
+    mcp_server, sessions, settings = parts.server, parts.sessions, parts.settings
+    client_requests, ended_sessions = parts.client_requests, parts.ended_sessions
     headers = request.headers
     if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
         raise Answer(plain(403, "Forbidden: origin not allowed"))

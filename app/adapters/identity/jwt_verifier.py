@@ -82,16 +82,14 @@ class JwtVerifier:
             Unauthenticated: malformed, wrong algorithm, unknown key, bad signature or a failed claim check.
             ServiceUnavailable: the signing keys cannot be loaded.
         """
-        key = TokenCache.key(token) if self._cache_seconds > 0 else b""
-        if key:
-            known = self._verified.get(key)
-            if known is not MISSING:
-                return dict(known)
-        claims = await self._verify(token)
-        if key:
-            until = min(time.time() + self._cache_seconds, claims["exp"] + self._leeway)
-            self._verified.put(key, claims, until)
-        return dict(claims) if key else claims
+        if self._cache_seconds <= 0:
+            return await self._verify(token)
+        key = TokenCache.key(token)
+        claims = self._verified.get(key)
+        if claims is MISSING:
+            claims = await self._verify(token)
+            self._verified.put(key, claims, min(time.time() + self._cache_seconds, claims["exp"] + self._leeway))
+        return dict(claims)  # a copy: the cached claims stay as verified whatever the caller does
 
     async def _verify(self, token: str) -> dict[str, Any]:
         header = _header(token)
