@@ -103,7 +103,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         engine = create_engine(url)
         try:
             async with engine.begin() as connection:
-                await connection.execute(text("TRUNCATE servers, audit_logs RESTART IDENTITY"))
+                await connection.execute(text("TRUNCATE servers, audit_logs, ended_sessions RESTART IDENTITY"))
         finally:
             await engine.dispose()
 
