@@ -141,12 +141,15 @@ def tracing_exported() -> bool:
 def span_when_exported(
     tracer: trace.Tracer, name: str, *, kind: SpanKind = SpanKind.INTERNAL, attributes: Attributes = None
 ) -> AbstractContextManager[trace.Span]:
-    """``tracer.start_as_current_span(name, …)`` while spans are exported; otherwise the current span as it
-    is: an unrecorded child would cost a span id and a context switch per call and show nowhere, and the
-    trace context the current span carries propagates the same."""
+    """``tracer.start_as_current_span(name, …)`` while spans are exported; otherwise no new span and an
+    invalid one to write attributes to: an unrecorded child would cost a span id and a context switch per
+    call and show nowhere, and the trace context the current span carries propagates the same."""
     if _process_processors is not None and not _process_processors.active:
-        return nullcontext(trace.get_current_span())
+        return _NO_SPAN
     return tracer.start_as_current_span(name, kind=kind, attributes=attributes)
+
+
+_NO_SPAN = nullcontext(trace.INVALID_SPAN)
 
 
 def context_only_span(headers: Iterable[tuple[bytes, bytes]]) -> trace.Span:

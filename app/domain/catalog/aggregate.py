@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from app.adapters.mcp_client.param_headers import ParamHeaders, param_headers_of
 from app.domain.registry.config import ServerConfig
 
 __all__ = ("BROADCAST_PREFIX", "SERVERS_META_KEY", "TAG_PREFIX", "Catalog", "ToolRoute", "aggregate", "tag_tool_name")
@@ -57,6 +58,15 @@ class ToolRoute(msgspec.Struct, frozen=True, kw_only=True):
     definition: dict[str, Any]
     """The MCP ``Tool`` object shown to agents."""
     tag: str | None = None
+    param_headers: ParamHeaders = ()
+    """The ``x-mcp-header`` annotations of the definition's input schema, read once here (not per call)."""
+
+    def __post_init__(self) -> None:
+        try:
+            headers = param_headers_of(self.definition.get("inputSchema"))
+        except ValueError:  # backends' tools with broken annotations are dropped before aggregation
+            headers = ()
+        msgspec.structs.force_setattr(self, "param_headers", headers)
 
 
 class Catalog(msgspec.Struct, frozen=True):

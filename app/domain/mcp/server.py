@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from app import __version__
-from app.adapters.mcp_client.param_headers import ParamHeaders, param_headers_of
+from app.adapters.mcp_client.param_headers import ParamHeaders
 from app.adapters.mcp_client.protocol import HANDSHAKE_VERSIONS, META_SERVER_INFO, MODERN_VERSIONS
 from app.adapters.mcp_client.session_base import Era, ServerRequestHandler
 from app.audit import audited, current_operation
@@ -106,12 +106,7 @@ class GatewayMcpServer:
     async def param_header_rules(self, tool: str) -> ParamHeaders:
         """The ``x-mcp-header`` annotations of a listed tool's input schema (as advertised by the gateway)."""
         route = (await self._catalog.view()).route(tool)
-        if route is None:
-            return ()
-        try:
-            return param_headers_of(route.definition.get("inputSchema"))
-        except ValueError:
-            return ()
+        return () if route is None else route.param_headers
 
     def watch_tools(self) -> asyncio.Queue[None]:
         """A queue signalled whenever the listed tools may have changed (``unwatch_tools`` when done)."""
