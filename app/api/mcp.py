@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, route
-from litestar.di import NamedDependency
+from litestar import Request, Response, asgi
+from litestar.exceptions import ClientException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Stream
+from litestar.types import Receive, Scope, Send
 
 from app.adapters.mcp_client.protocol import (
     HANDSHAKE_VERSIONS,
@@ -62,18 +64,17 @@ class McpParts(msgspec.Struct, frozen=True, kw_only=True):
     ended_sessions: EndedSessions
 
 
-@route(
-    "/mcp",
-    http_method=["GET", "POST", "DELETE"],
-    status_code=200,
-    summary="MCP endpoint (Streamable HTTP; 2024-11-05 … 2025-11-25 handshake and 2026-07-28 stateless)",
-    tags=["mcp"],
-)
-async def mcp_endpoint(request: Request[Any, Any, Any], mcp_parts: NamedDependency[McpParts]) -> Response[Any] | Stream:
+@asgi("/mcp", copy_scope=False)
+async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """``GET``/``POST``/``DELETE /mcp``. An ASGI handler: on a hop every tool call makes, Litestar's
+    per-request parameter parsing and response pipeline cost more than the endpoint's own checks; the
+    answers are still Litestar responses, and failures still go to the app's exception handlers."""
+    request: Request[Any, Any, Any] = Request(scope, receive, send)
     try:
-        return await _serve(request, mcp_parts)
+        response = await _serve(request, scope["app"].state.mcp_parts)
     except Answer as answer:
-        return answer.response
+        response = answer.response
+    await response.to_asgi_response(None, request)(scope, receive, send)
 
 
 async def _serve(request: Request[Any, Any, Any], parts: McpParts) -> Response[Any] | Stream:
@@ -95,7 +96,7 @@ async def _serve(request: Request[Any, Any, Any], parts: McpParts) -> Response[A
     accept = headers.get("accept", "")
     if not (JSON in accept or "*/*" in accept) or (modern_header and SSE not in accept and "*/*" not in accept):
         raise Answer(plain(406, "Accept must include application/json and text/event-stream"))
-    body = await request.body()  # bounded by MAX_REQUEST_BODY_BYTES (413 above it)
+    body = await _read_body(request, settings.max_request_body_bytes)
     try:
         message = _decoder.decode(body)
     except msgspec.DecodeError:
@@ -110,6 +111,26 @@ async def _serve(request: Request[Any, Any, Any], parts: McpParts) -> Response[A
     if modern_header or (isinstance(body_meta, dict) and META_PROTOCOL_VERSION in body_meta):
         return await _modern(request, message, mcp_server)
     return await _handshake(request, message, mcp_server, sessions, client_requests)
+
+
+async def _read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
+    """The request body, refused with 413 once it passes ``limit`` (announced or actually sent)."""
+    announced = request.headers.get("content-length")
+    if announced is not None and announced.isdigit() and int(announced) > limit:
+        raise RequestEntityTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientException("client disconnected before sending its whole body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 async def _modern(

@@ -90,7 +90,6 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
                 "file_server_count": Provide(lambda: len(self.file_servers), use_cache=True, sync_to_thread=False),
                 "sessions": Provide(lambda: self.sessions, use_cache=True, sync_to_thread=False),
                 "client_requests": Provide(lambda: self.client_requests, use_cache=True, sync_to_thread=False),
-                "mcp_parts": Provide(self._mcp_parts, sync_to_thread=False),
                 **service_dependencies,
             }
         )
@@ -99,7 +98,11 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
         app_config.openapi_config = OpenAPIConfig(
             title="MCP Gateway",
             version=__version__,
-            description="One secure front door through which AI agents reach many MCP servers.",
+            description=(
+                "One secure front door through which AI agents reach many MCP servers. The REST API is described "
+                "here; the MCP endpoint itself, `/mcp` (JSON-RPC over Streamable HTTP, GET/POST/DELETE), follows "
+                "the MCP specification and is not listed as REST operations."
+            ),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
         )
@@ -132,4 +135,5 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
                 "Never expose this gateway beyond localhost like this."
             )
         async with gateway_services(app, self.db_config.get_engine(), self.settings, self.file_servers, self.sessions):
+            app.state.mcp_parts = self._mcp_parts(app.state)
             yield

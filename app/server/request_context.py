@@ -6,8 +6,8 @@ new one) and client address are set before anything else, and the id is echoed o
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
@@ -36,7 +36,7 @@ class RequestContextMiddleware:
             if name == b"x-request-id":
                 received = value.decode("latin-1")
                 break
-        request_id = received if _SANE_ID.match(received) else uuid.uuid4().hex
+        request_id = received if _SANE_ID.match(received) else f"{random.getrandbits(128):032x}"
         client = scope.get("client")
         address = f"{client[0]}:{client[1]}" if client else ""
 

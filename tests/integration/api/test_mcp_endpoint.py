@@ -273,6 +273,21 @@ async def test_body_over_the_limit_is_413(running_gateway: Callable[..., Any]) -
     assert response.status_code == 413
 
 
+async def test_a_chunked_body_is_cut_off_once_over_the_limit(running_gateway: Callable[..., Any]) -> None:
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit applies to what arrives
+        yield b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "'
+        for _ in range(10):
+            yield b"x" * 500
+        yield b'"}}'
+
+    async with running_gateway(max_request_body_bytes=1000) as url, httpx.AsyncClient() as http:
+        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        response = await http.post(url, content=chunks(), headers=headers)
+        assert "content-length" not in response.request.headers
+        assert response.status_code == 413
+        assert await initialize(url)  # the gateway goes on serving
+
+
 async def test_unknown_method_and_tool_in_the_handshake_era(running_gateway: Callable[..., Any]) -> None:
     async with running_gateway() as url:
         session = {"mcp-session-id": await initialize(url)}
