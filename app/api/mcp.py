@@ -122,9 +122,9 @@ async def _read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
     size = 0
     while True:
         message = await request.receive()
-        if message["type"] == "http.disconnect":
+        if message["type"] != "http.request":  # http.disconnect
             raise ClientException("client disconnected before sending its whole body")
-        chunk = message.get("body", b"")
+        chunk = message["body"]
         size += len(chunk)
         if size > limit:
             raise RequestEntityTooLarge
