@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
@@ -136,4 +137,13 @@ class ApplicationCore(InitPluginProtocol, CLIPluginProtocol):
             )
         async with gateway_services(app, self.db_config.get_engine(), self.settings, self.file_servers, self.sessions):
             app.state.mcp_parts = self._mcp_parts(app.state)
-            yield
+            # What start-up built (modules, routes, models: ~200k objects) lives as long as the process. Moved
+            # out of the collector's reach, a full collection no longer walks it, which shortens the pauses
+            # every in-flight request waits through (p99) and the collector's share of CPU. (No collection
+            # first: start-up leaves little cyclic garbage, idle RSS is the same either way, and a full
+            # collection would cost every embedding test process tens of ms per app.)
+            gc.freeze()
+            try:
+                yield
+            finally:
+                gc.unfreeze()  # collectable again, for an embedding process that outlives the app (tests)

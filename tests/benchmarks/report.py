@@ -39,9 +39,10 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             targets.append(_cpu_target(latency, kind))
         tails = [(latency[c][k]["p99_ms"] / latency[c][k]["p50_ms"], c, k) for c in latency for k in ("mcp", "invoke")]
         worst, c, kind = max(tails)
-        targets.append(
-            _target("p99 / p50 through the gateway", "≤ 5", f"{worst:.1f} (worst: {_NAMES[kind]} {c})", worst <= 5)
-        )
+        # The backend's own tail passes through the gateway: its direct p99 / p50 at the same level says how much.
+        direct = latency[c]["direct"]["p99_ms"] / latency[c]["direct"]["p50_ms"]
+        measured = f"{worst:.1f} (worst: {_NAMES[kind]} {c}; the backend called directly: {direct:.1f})"
+        targets.append(_target("p99 / p50 through the gateway", "≤ 5", measured, worst <= 5))
         rss = max(latency[c][k]["peak_rss_mb"] for c in latency for k in ("mcp", "invoke"))
         idle = results["latency"]["gateway_idle_rss_mb"]
         measured = f"{rss:.0f} MB ({idle:.0f} MB idle before the first request)"
