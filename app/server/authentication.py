@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,12 +18,16 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from app.adapters.identity import IssuerMetadata, JwksCache, JwtVerifier, TokenIntrospector
-from app.adapters.identity.jwt_verifier import check_algorithms, looks_like_jwt
+from app.adapters.identity.algorithms import check_algorithms, looks_like_jwt
+from app.adapters.identity.introspection import TokenIntrospector
+from app.adapters.identity.metadata import IssuerMetadata
 from app.audit import record_auth_failure
 from app.domain.caller import Principal, current_call, principal_from_claims, reset_call, set_call
 from app.errors import GatewayError, ServiceUnavailable, Unauthenticated
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.adapters.identity.jwt_verifier import JwtVerifier
 
 __all__ = (
     "AuthenticationMiddleware",
@@ -108,6 +112,10 @@ class Authenticator:
         self.introspector: TokenIntrospector | None = None
         metadata = self.metadata
         if settings.auth_enabled and metadata is not None:
+            # Imported here: the JOSE library (~12 MB resident) is loaded only by gateways that verify JWTs.
+            from app.adapters.identity.jwks import JwksCache
+            from app.adapters.identity.jwt_verifier import JwtVerifier
+
             jwks_url = settings.jwt_jwks_url
 
             async def keys_at() -> str:

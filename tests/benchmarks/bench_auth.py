@@ -18,7 +18,10 @@ from typing import Any
 
 import httpx
 
-from app.adapters.identity import IssuerMetadata, JwksCache, JwtVerifier, TokenIntrospector
+from app.adapters.identity.introspection import TokenIntrospector
+from app.adapters.identity.jwks import JwksCache
+from app.adapters.identity.jwt_verifier import JwtVerifier
+from app.adapters.identity.metadata import IssuerMetadata
 from app.domain.caller import principal_from_claims
 from tests.identity_provider import AUDIENCE, INTROSPECTION_CLIENT, run_identity_provider
 

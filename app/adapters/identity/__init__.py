@@ -1,10 +1,5 @@
-"""Talking to the token authority: discovery metadata, signing keys, JWT checks, introspection."""
+"""Talking to the token authority: discovery metadata, signing keys, JWT checks, introspection.
 
-from __future__ import annotations
-
-from app.adapters.identity.introspection import TokenIntrospector
-from app.adapters.identity.jwks import JwksCache
-from app.adapters.identity.jwt_verifier import JwtVerifier
-from app.adapters.identity.metadata import IssuerMetadata
-
-__all__ = ("IssuerMetadata", "JwksCache", "JwtVerifier", "TokenIntrospector")
+Import from the modules: ``jwks`` and ``jwt_verifier`` load the JOSE library, which only a gateway with
+JWT authentication on needs (``algorithms`` holds what settings validation needs without it).
+"""

@@ -19,11 +19,12 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
+from app.adapters.identity.algorithms import check_algorithms, looks_like_jwt
 from app.adapters.identity.jwks import JwksCache
 from app.adapters.identity.token_cache import MISSING, TokenCache
 from app.errors import Unauthenticated
 
-__all__ = ("SUPPORTED_ALGORITHMS", "JwtVerifier", "check_algorithms", "looks_like_jwt")
+__all__ = ("JwtVerifier",)
 
 _KEY_TYPES: dict[str, type[RSAKey | ECKey | OKPKey]] = {
     **{f"RS{bits}": RSAKey for bits in (256, 384, 512)},
@@ -31,23 +32,7 @@ _KEY_TYPES: dict[str, type[RSAKey | ECKey | OKPKey]] = {
     **{f"ES{bits}": ECKey for bits in (256, 384, 512)},
     "EdDSA": OKPKey,
 }
-SUPPORTED_ALGORITHMS = frozenset(_KEY_TYPES)
-"""Asymmetric algorithms only: the gateway never shares a secret with the token authority."""
-
-
-def check_algorithms(algorithms: Collection[str]) -> None:
-    """Raise ``ValueError`` naming any algorithm the gateway does not verify (or an empty list)."""
-    unknown = set(algorithms) - SUPPORTED_ALGORITHMS
-    if unknown or not algorithms:
-        shown = sorted(unknown) if unknown else "none"
-        msg = f"unsupported JWT algorithm(s) {shown}; use any of {', '.join(sorted(SUPPORTED_ALGORITHMS))}"
-        raise ValueError(msg)
-
-
-def looks_like_jwt(token: str) -> bool:
-    """Three dot-separated parts, header and payload non-empty (an opaque token goes to introspection instead)."""
-    parts = token.split(".")
-    return len(parts) == 3 and bool(parts[0]) and bool(parts[1])
+"""The key type each of ``SUPPORTED_ALGORITHMS`` verifies with."""
 
 
 class JwtVerifier:
