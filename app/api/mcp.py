@@ -87,8 +87,9 @@ async def _serve(request: Request[Any, Any, Any], parts: McpParts) -> Response[A
         return session_stream(request, mcp_server, sessions)
     if request.method == "DELETE" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
         raise Answer(await end_session(request, sessions, ended_sessions))
-    if request.method != "POST":  # GET and DELETE are 405 at 2026-07-28
-        raise Answer(plain(405, "Method Not Allowed", {"Allow": "POST"}))
+    if request.method != "POST":  # GET and DELETE are 405 at 2026-07-28, other methods in both eras
+        modern = headers.get("mcp-protocol-version") in MODERN_VERSIONS
+        raise Answer(plain(405, "Method Not Allowed", {"Allow": "POST" if modern else "GET, POST, DELETE"}))
     modern_header = headers.get("mcp-protocol-version") in MODERN_VERSIONS
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:

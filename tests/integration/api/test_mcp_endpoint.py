@@ -203,9 +203,11 @@ async def test_get_needs_a_session_and_modern_get_or_delete_is_405(running_gatew
         forged = await http.get(url, headers={"accept": "text/event-stream", "mcp-session-id": "x.y"})
         modern_get = await http.get(url, headers={"accept": "text/event-stream", "mcp-protocol-version": MODERN})
         modern_delete = await http.delete(url, headers={"mcp-protocol-version": MODERN})
+        put = await http.put(url, content=b"{}")
     assert (missing.status_code, forged.status_code) == (400, 404)
     assert (modern_get.status_code, modern_get.headers["allow"]) == (405, "POST")
     assert (modern_delete.status_code, modern_delete.headers["allow"]) == (405, "POST")
+    assert (put.status_code, put.headers["allow"]) == (405, "GET, POST, DELETE")
 
 
 async def test_delete_ends_the_session_everywhere(
