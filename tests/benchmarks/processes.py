@@ -30,6 +30,7 @@ __all__ = (
     "Backend",
     "Gateway",
     "ResourceUsage",
+    "bare_hop",
     "deployed_gateway",
     "echo_backend",
     "fleet_backend",
@@ -133,6 +134,15 @@ def echo_backend() -> Iterator[Backend]:
     """One SDK server (stateless JSON, ``echo``)."""
     port = free_port()
     command = [sys.executable, "-m", "tests.benchmarks.echo_backend", str(port)]
+    with _process(command, f"http://127.0.0.1:{port}/") as process:
+        yield Backend(url=f"http://127.0.0.1:{port}/mcp", pid=process.pid)
+
+
+@contextlib.contextmanager
+def bare_hop(backend_url: str) -> Iterator[Backend]:
+    """The yardstick forwarder of ``bare_hop.py`` in front of ``backend_url``."""
+    port = free_port()
+    command = [sys.executable, "-m", "tests.benchmarks.bare_hop", str(port), backend_url]
     with _process(command, f"http://127.0.0.1:{port}/") as process:
         yield Backend(url=f"http://127.0.0.1:{port}/mcp", pid=process.pid)
 

@@ -9,7 +9,12 @@ __all__ = ("evaluate", "markdown", "plot")
 
 SLOW_LEG_RATIO = 1.25
 """A plain call's p50 while a 2 s broadcast leg is in flight may be at most this much above its quiet p50."""
-_NAMES = {"direct": "backend directly", "mcp": "gateway `/mcp`", "invoke": "`POST /mcp/invoke`"}
+_NAMES = {
+    "direct": "backend directly",
+    "hop": "bare hop (yardstick)",
+    "mcp": "gateway `/mcp`",
+    "invoke": "`POST /mcp/invoke`",
+}
 
 
 def _target(name: str, goal: str, measured: str, met: bool) -> dict[str, Any]:
@@ -231,7 +236,9 @@ def plot(results: dict[str, Any], directory: Path) -> list[Path]:
     if latency := _levels(results.get("latency") or {}):
         levels = [int(c.removeprefix("c")) for c in latency]
         figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-        for kind in ("direct", "mcp", "invoke"):
+        for kind in ("direct", "hop", "mcp", "invoke"):
+            if kind not in latency[f"c{levels[0]}"]:  # results from before the bare hop was measured
+                continue
             label = _NAMES[kind].replace("`", "")
             left.plot(levels, [latency[f"c{c}"][kind]["p50_ms"] for c in levels], marker="o", label=label)
             right.plot(levels, [latency[f"c{c}"][kind]["rps"] for c in levels], marker="o", label=label)
