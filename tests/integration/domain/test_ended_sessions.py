@@ -1,26 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.engine import create_engine
-from app.db.migrations import upgrade_database
 from app.db.models import EndedSessionRecord
 from app.domain.mcp.ended_sessions import EndedSessions
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    await upgrade_database(engine)
-    try:
-        yield async_sessionmaker(engine, expire_on_commit=False)
-    finally:
-        await engine.dispose()
 
 
 async def test_other_replicas_learn_of_an_ending_on_reload(sessions: async_sessionmaker[AsyncSession]) -> None:

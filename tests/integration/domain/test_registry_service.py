@@ -1,27 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import msgspec
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.engine import create_engine
-from app.db.migrations import upgrade_database
 from app.domain.registry import AuthConfig, RegistryService, ServerConfig
 from app.errors import ConfigError, InvalidRequest, ServerAlreadyExists, ServerManagedByFile, ServerNotFound
 from tests.factories import ServerConfigFactory
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    await upgrade_database(engine)
-    try:
-        yield async_sessionmaker(engine, expire_on_commit=False)
-    finally:
-        await engine.dispose()
 
 
 def server(url: str = "https://a.example.com/mcp", **kwargs: object) -> ServerConfig:
