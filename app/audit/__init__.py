@@ -2,7 +2,9 @@
 
 event.AuditEvent ........ the record (seed fields + request id, trace id, client, error)
 redaction ............... secret-looking keys/values replaced, parameters size-capped
-recording ............... audited(...) around operations, auth failures and denials
+recording ............... audited(...) around operations; the request's audit state
+outcomes ................ an exception → the event's status, HTTP status and error text
+refusals ................ auth failures and denials outside any operation
 pipeline.AuditLog ....... bounded per-sink queues, batched writers, retries, drop counts
 sinks / database ........ JSON-lines file, stdout, the ``audit_logs`` table
 queries ................. reading ``audit_logs`` back (filters, pagination)
@@ -11,6 +13,7 @@ queries ................. reading ``audit_logs`` back (filters, pagination)
 from __future__ import annotations
 
 from app.audit.event import AuditEvent, AuditStatus
+from app.audit.outcomes import outcome_of
 from app.audit.pipeline import AuditLog, SinkStats
 from app.audit.recording import (
     AuditedOperation,
@@ -18,12 +21,10 @@ from app.audit.recording import (
     bind_request,
     current_operation,
     detach_operation,
-    outcome_of,
-    record_auth_failure,
-    record_denial,
     reset_request,
 )
 from app.audit.redaction import bounded_parameters, redact, redact_text
+from app.audit.refusals import record_auth_failure, record_denial
 
 __all__ = (
     "AuditEvent",

@@ -8,15 +8,13 @@ the request then records without having the log passed down:
   (:func:`outcome_of`). ``op.fail(...)`` marks an outcome that is not an exception (a tool's ``isError``).
 - Domain services refine the operation in progress through :func:`current_operation` (the server a
   routed call went to, ``broadcast`` for a fan-out) and record one event per broadcast leg.
-- :func:`record_auth_failure` (authentication middleware) and :func:`record_denial` (the exception
-  hook) record refusals that happen before any handler runs.
+- Refusals that happen before any handler runs are recorded by ``refusals``.
 
 Outside a request (background refreshes, tests of bare services) nothing is bound and nothing is recorded.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from contextvars import ContextVar, Token
@@ -27,30 +25,24 @@ from typing import Any
 from opentelemetry import trace
 
 from app.audit.event import AuditEvent, AuditStatus, level_for
+from app.audit.outcomes import Outcome, outcome_of
 from app.audit.pipeline import AuditLog
 from app.audit.redaction import bounded_parameters, encodable, redact_text
 from app.domain.caller import current_call
-from app.errors import AccessDenied, GatewayError, Unauthenticated
 
 __all__ = (
     "AuditedOperation",
-    "Outcome",
     "RequestAudit",
     "audited",
     "bind_request",
     "current_operation",
+    "current_request",
+    "current_trace_id",
     "detach_operation",
-    "outcome_of",
-    "record_auth_failure",
-    "record_denial",
     "reset_request",
 )
 
 logger = logging.getLogger("mcp_gateway.audit")
-Outcome = tuple[AuditStatus, int, str | None]
-"""``(status, response_status, error)`` of a finished operation."""
-_CANCELLED = 499
-"""Status recorded when the caller went away before the answer (nginx's "client closed request")."""
 
 
 class RequestAudit:
@@ -75,6 +67,11 @@ def bind_request(log: AuditLog) -> Token[RequestAudit | None]:
     return _REQUEST.set(RequestAudit(log))
 
 
+def current_request() -> RequestAudit | None:
+    """The audit state of the request being served (``None`` outside one)."""
+    return _REQUEST.get()
+
+
 def reset_request(token: Token[RequestAudit | None]) -> None:
     _REQUEST.reset(token)
 
@@ -89,32 +86,7 @@ def detach_operation() -> None:
     _OPERATION.set(None)
 
 
-def outcome_of(exc: BaseException) -> Outcome:
-    """Map an exception (or what it was raised from) to ``(status, response_status, error)``.
-
-    401/403 refusals are ``denied``; other gateway and HTTP errors ``error`` with their status;
-    a cancelled call is ``error`` with 499; anything else ``error`` with 500 and only its class name
-    (an unexpected exception's text may hold anything).
-    """
-    seen: BaseException | None = exc
-    for _ in range(6):  # the error a handler converted (raise RpcFailure(...) from None keeps __context__)
-        if seen is None:
-            break
-        if isinstance(seen, AccessDenied | Unauthenticated):
-            return "denied", seen.status_code, redact_text(seen.message)
-        if isinstance(seen, GatewayError):
-            return "error", seen.status_code, redact_text(seen.message)
-        seen = seen.__cause__ or seen.__context__
-    if isinstance(exc, asyncio.CancelledError):
-        return "error", _CANCELLED, "cancelled: the caller went away"
-    status = getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
-    if isinstance(status, int) and 400 <= status < 600:
-        detail = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
-        return ("denied" if status in {401, 403} else "error"), status, redact_text(str(detail))
-    return "error", 500, f"internal error ({type(exc).__name__})"
-
-
-def _trace_id() -> str | None:
+def current_trace_id() -> str | None:
     context = trace.get_current_span().get_span_context()
     return format(context.trace_id, "032x") if context.is_valid else None
 
@@ -202,12 +174,12 @@ class AuditedOperation:
             outcome = ("error", 200, redact_text(failure))
         else:
             outcome = outcome_of(failure)
-        self._emit("broadcast_leg", mcp_server, started, duration_ms, outcome, _trace_id())
+        self._emit("broadcast_leg", mcp_server, started, duration_ms, outcome, current_trace_id())
 
     async def __aenter__(self) -> AuditedOperation:
         self._token = _OPERATION.set(self)
         if self.log is not None:
-            self.trace_id = _trace_id()
+            self.trace_id = current_trace_id()
         return self
 
     async def __aexit__(
@@ -303,58 +275,3 @@ def audited(
         parameters=parameters,
         response_status=response_status,
     )
-
-
-def _emit_refusal(
-    request: RequestAudit, action: str, status: int, error: str, method: str | None, path: str | None, user: str | None
-) -> None:
-    call = current_call()
-    parameters = {key: encodable(value) for key, value in (("method", method), ("path", path)) if value}
-    request.log.emit(
-        AuditEvent(
-            timestamp=datetime.now(UTC),
-            level=level_for("denied"),
-            event_type="auth",
-            user=user,
-            action=action,
-            parameters=parameters or None,
-            status="denied",
-            response_status=status,
-            request_id=call.request_id or None,
-            trace_id=_trace_id(),
-            client=call.client or None,
-            error=redact_text(error),
-        )
-    )
-
-
-def record_auth_failure(reason: str, status: int = 401, *, method: str | None = None, path: str | None = None) -> None:
-    """Record that this request failed authentication (``denied``, user unknown, ``reason`` as the error).
-
-    For the authentication middleware: call it once when a request is refused with 401 (or 403 for a
-    token that is valid but not for this gateway). ``reason`` must not contain the token.
-    """
-    request = _REQUEST.get()
-    if request is None or not request.log.enabled:
-        return
-    request.denial_recorded = True
-    _emit_refusal(request, "authenticate", status, reason, method, path, None)
-
-
-def record_denial(exc: BaseException, *, method: str | None = None, path: str | None = None) -> None:
-    """Record a 401/403 that ended a request before (or outside) any audited operation; others are ignored.
-
-    Refusals already recorded (by an operation or :func:`record_auth_failure`) are not recorded twice.
-    """
-    request = _REQUEST.get()
-    if request is None or not request.log.enabled or request.denial_recorded:
-        return
-    if any(exc is seen or exc.__context__ is seen or exc.__cause__ is seen for seen in request.recorded):
-        return
-    status, response_status, error = outcome_of(exc)
-    if status != "denied":
-        return
-    request.denial_recorded = True
-    action = "authenticate" if response_status == 401 else "authorize"
-    user = None if response_status == 401 else current_call().principal.name
-    _emit_refusal(request, action, response_status, error or "denied", method, path, user)
