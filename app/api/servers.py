@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 from app.api.guards import require_admin
 from app.audit import audited
 from app.domain.access import AccessPolicy
-from app.domain.catalog.catalog import ServerStatus, ToolCatalog
+from app.domain.catalog import ServerStatus, ToolCatalog
 from app.domain.registry import AccessConfig, AuthConfig, RegisteredServer, RegistryService, ServerRegistration
 from app.domain.registry.directory import ServerDirectory
 from app.server.deps import provide_registry_service
