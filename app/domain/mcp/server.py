@@ -7,7 +7,6 @@ turns one validated request into a result or an :class:`RpcFailure`.
 from __future__ import annotations
 
 import asyncio
-import base64
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ from app.audit import audited, current_operation
 from app.domain.backends import BackendPool
 from app.domain.catalog import ToolCatalog
 from app.domain.invocation import ToolRouter
+from app.domain.mcp.cursors import cursor_at, offset_of
 from app.domain.mcp.errors import FORBIDDEN, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RpcFailure
 from app.domain.mcp.input_rounds import InputRounds
 from app.domain.mcp.sessions import SessionCodec
@@ -208,10 +208,12 @@ class GatewayMcpServer:
         return self._page((await self._catalog.view()).tools(), "tools", params, era)
 
     def _page(self, items: list[dict[str, Any]], key: str, params: dict[str, Any], era: Era) -> dict[str, Any]:
-        start = _offset(params.get("cursor"), era)
+        start = offset_of(params.get("cursor"))
+        if start is None:
+            raise _invalid("invalid cursor", era)
         result: dict[str, Any] = {key: items[start : start + self._page_size]}
         if start + self._page_size < len(items):
-            result["nextCursor"] = _cursor(start + self._page_size)
+            result["nextCursor"] = cursor_at(start + self._page_size)
         if era == "modern":
             result.update({"ttlMs": self._ttl_ms, "cacheScope": self._cache_scope})
         return result
@@ -291,20 +293,3 @@ def _tool_failure(exc: GatewayError) -> dict[str, Any]:
 
 def _invalid(message: str, era: Era) -> RpcFailure:
     return RpcFailure(INVALID_PARAMS, message, http_status=400 if era == "modern" else 200)
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode("ascii")
-
-
-def _offset(cursor: Any, era: Era) -> int:
-    if cursor is None or cursor == "":
-        return 0
-    try:
-        kind, _, value = base64.urlsafe_b64decode(str(cursor).encode("ascii")).decode("ascii").partition(":")
-        offset = int(value)
-    except (ValueError, UnicodeError):
-        raise _invalid("invalid cursor", era) from None
-    if kind != "offset" or offset < 0:
-        raise _invalid("invalid cursor", era)
-    return offset
