@@ -53,9 +53,8 @@ logger = logging.getLogger("mcp_gateway")
 
 
 class McpParts(msgspec.Struct, frozen=True, kw_only=True):
-    """What ``/mcp`` works with, injected as one dependency: Litestar resolves several independent
-    dependencies of a handler concurrently, a task each, which cost more per request than this endpoint's
-    own envelope checks."""
+    """What ``/mcp`` works with: built once at start-up (``ApplicationCore``) and read from the app state
+    by the ASGI handler, which has no dependency injection."""
 
     server: GatewayMcpServer
     sessions: SessionCodec
