@@ -82,14 +82,13 @@ async def _serve(request: Request[Any, Any, Any], parts: McpParts) -> Response[A
     headers = request.headers
     if not origin_allowed(headers.get("origin"), settings.mcp_allowed_origins):
         raise Answer(plain(403, "Forbidden: origin not allowed"))
-    if request.method == "GET" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
+    modern_header = headers.get("mcp-protocol-version") in MODERN_VERSIONS
+    if request.method == "GET" and not modern_header:
         return session_stream(request, mcp_server, sessions)
-    if request.method == "DELETE" and headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
+    if request.method == "DELETE" and not modern_header:
         raise Answer(await end_session(request, sessions, ended_sessions))
     if request.method != "POST":  # GET and DELETE are 405 at 2026-07-28, other methods in both eras
-        modern = headers.get("mcp-protocol-version") in MODERN_VERSIONS
-        raise Answer(plain(405, "Method Not Allowed", {"Allow": "POST" if modern else "GET, POST, DELETE"}))
-    modern_header = headers.get("mcp-protocol-version") in MODERN_VERSIONS
+        raise Answer(plain(405, "Method Not Allowed", {"Allow": "POST" if modern_header else "GET, POST, DELETE"}))
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise Answer(plain(400 if modern_header else 415, "Content-Type must be application/json"))
