@@ -1,7 +1,9 @@
 """The ``audit_logs`` sink: batched inserts (one ``executemany`` per batch) on an engine of its own.
 
 The sink's engine is separate from the request engine so audit writes never hold connections that
-requests wait for, and a broken connection is replaced on the next batch. A batch the database
+requests wait for, and a broken connection is replaced on the next batch. On SQLite the sink keeps one
+connection and re-opens it when the path no longer names the file it has open (moved away, deleted,
+replaced): rows are never written into a file nobody can find. A batch the database
 refuses for its content (not for being unreachable) is retried row by row, so one bad row cannot
 sink its neighbours; rows still refused are reported as rejected.
 """
@@ -9,7 +11,9 @@ sink its neighbours; rows still refused are reported as rejected.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import String, Table, insert
@@ -18,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.audit.event import AuditEvent
 from app.audit.sinks import PartlyWritten, RowsRejected
+from app.db.engine import sqlite_file
 from app.db.models import AuditRecord
 
 __all__ = ("DatabaseSink", "event_row")
@@ -69,12 +74,14 @@ def _unreachable(exc: Exception) -> bool:
 class DatabaseSink:
     """Inserts audit events into ``audit_logs``."""
 
-    __slots__ = ("_engine", "_owns_engine", "name")
+    __slots__ = ("_engine", "_file", "_file_identity", "_owns_engine", "name")
 
     def __init__(self, engine: AsyncEngine, *, owns_engine: bool = True) -> None:
         self.name = "database"
         self._engine = engine
         self._owns_engine = owns_engine
+        self._file = sqlite_file(engine)
+        self._file_identity: tuple[int, int] | None = None
 
     async def write(self, batch: Sequence[AuditEvent]) -> None:
         """Insert the batch in one statement.
@@ -85,6 +92,8 @@ class DatabaseSink:
             Exception: the database is unreachable; nothing of the batch was stored.
         """
         rows = [event_row(event) for event in batch]
+        if self._file is not None:
+            await self._follow_file(self._file)
         # A failure to connect is always "unreachable", whatever the driver calls it (refused, not
         # accepting connections, authentication): only a failing statement can mean "bad rows".
         async with self._engine.connect() as connection:
@@ -95,6 +104,18 @@ class DatabaseSink:
                 if _unreachable(exc):
                     raise
                 await self._one_by_one(connection, batch, rows, exc)
+
+    async def _follow_file(self, path: Path) -> None:
+        """Drop the kept SQLite connection if the path now names another file, or none (the next connection
+        is opened on whatever is there, and fails while nothing is)."""
+        try:
+            stat = os.stat(path)
+            identity: tuple[int, int] | None = (stat.st_dev, stat.st_ino)
+        except OSError:
+            identity = None
+        if identity is None or identity != self._file_identity:
+            await self._engine.dispose()
+        self._file_identity = identity
 
     async def _one_by_one(
         self, connection: AsyncConnection, batch: Sequence[AuditEvent], rows: list[dict[str, Any]], first: Exception

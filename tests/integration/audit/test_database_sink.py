@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -68,3 +69,35 @@ async def test_events_become_rows_that_read_back_with_filters(database_url: str)
     assert recent_total == 11
     assert len(recent) == 11
     assert errors_total == len([n for n in range(101) if n % 5 == 0]) == len(errors)
+
+
+async def _rows_in(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int(await connection.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_replaced_sqlite_file_gets_the_next_rows(tmp_path: Path) -> None:
+    """The sink keeps its SQLite connection between batches but never writes into a file moved off its path."""
+    home = tmp_path / "db"
+    home.mkdir()
+    url = f"sqlite:///{home / 'gateway.db'}"
+    first = create_engine(url)
+    await upgrade_database(first)
+    await first.dispose()
+    sink = DatabaseSink(create_engine(url, background_writer=True))
+    try:
+        await sink.write([event(n) for n in range(3)])
+        home.rename(tmp_path / "old")  # the database (and its WAL) moved away; a new one takes its place
+        home.mkdir()
+        fresh = create_engine(url)
+        await upgrade_database(fresh)
+        await fresh.dispose()
+        await sink.write([event(n) for n in range(3, 5)])
+    finally:
+        await sink.aclose()
+    assert await _rows_in(url) == 2
+    assert await _rows_in(f"sqlite:///{tmp_path / 'old' / 'gateway.db'}") == 3
