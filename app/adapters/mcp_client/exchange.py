@@ -36,6 +36,7 @@ from app.adapters.mcp_client.session_base import (
     ServerRequestHandler,
     server_request_handler,
 )
+from app.adapters.mcp_client.transport import body_chunks
 from app.adapters.outbound_auth import Injection
 from app.errors import BackendError, BackendProtocolError
 
@@ -90,7 +91,7 @@ class StreamableExchange(BackendSession):
         if status == 200 and content_type == "text/event-stream":
             result = await self._read_event_stream(response, request_id, on_progress)
             return _Reply(result=result, headers=response.headers)
-        body = b"".join([chunk async for chunk in read_limited(response.aiter_bytes(), self.name, self._max_bytes)])
+        body = b"".join([chunk async for chunk in read_limited(body_chunks(response), self.name, self._max_bytes)])
         if status != 200:
             raise http_failure(self.name, status, body)
         if content_type != "application/json":
@@ -105,7 +106,7 @@ class StreamableExchange(BackendSession):
     async def _read_event_stream(
         self, response: httpx.Response, request_id: int | None, on_progress: ProgressHandler | None = None
     ) -> msgspec.Raw | None:
-        chunks = read_limited(response.aiter_bytes(), self.name, self._max_bytes)
+        chunks = read_limited(body_chunks(response), self.name, self._max_bytes)
 
         def on_message(message: Message) -> None:
             if on_progress is not None and message.method == "notifications/progress":

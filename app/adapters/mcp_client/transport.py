@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Mapping
 import aiohttp
 import httpx
 
-__all__ = ("AiohttpTransport", "BackendHttpClient")
+__all__ = ("AiohttpTransport", "BackendHttpClient", "body_chunks")
 
 _CHUNK = 64 * 1024
 
@@ -106,6 +106,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None and not self._session.closed:
             await self._session.close()
             await asyncio.sleep(0)  # let the connector close its transports
+
+
+def body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body of ``response`` as it arrives.
+
+    A body from :class:`AiohttpTransport` without a content coding is read straight from aiohttp: httpx's
+    decoding and re-chunking layers (``aiter_bytes`` over ``aiter_raw``) would pass it on unchanged, at a cost
+    per chunk. Any other body (compressed, or from another transport) goes through ``aiter_bytes``.
+    """
+    stream = response.stream
+    if isinstance(stream, _Body) and "content-encoding" not in response.headers:
+        return stream.__aiter__()
+    return response.aiter_bytes()
 
 
 def _unsent(exc: aiohttp.ClientOSError) -> bool:

@@ -3,12 +3,14 @@
 ``/<fault>/mcp`` answers the handshake and ``tools/list`` correctly (one tool, ``work``), then on
 ``tools/call``: ``hang`` never answers, ``reset`` drops the connection mid-response, ``http500`` answers
 HTTP 500, ``badjson`` sends invalid JSON, ``wrongid`` answers another request id, ``endless`` streams SSE
-keep-alives forever, ``huge`` sends a 50 MB result, ``ok`` behaves.
+keep-alives forever, ``huge`` sends a 50 MB result, ``gzip`` answers correctly but gzip-compressed (a
+``Content-Encoding`` nobody asked for), ``ok`` behaves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from typing import Any
 
@@ -16,7 +18,7 @@ from tests.servers import answer_lifespan, read_body
 
 __all__ = ("FAULTS", "FaultBackend")
 
-FAULTS = ("hang", "reset", "http500", "badjson", "wrongid", "endless", "huge", "ok")
+FAULTS = ("hang", "reset", "http500", "badjson", "wrongid", "endless", "huge", "gzip", "ok")
 _TOOL = {"name": "work", "description": "Does work.", "inputSchema": {"type": "object", "properties": {}}}
 
 
@@ -87,6 +89,11 @@ class FaultBackend:
         elif fault == "huge":
             text = "x" * (50 * 1024 * 1024)
             await _send(send, 200, json.dumps({**ok, "result": {"content": [{"type": "text", "text": text}]}}).encode())
+        elif fault == "gzip":
+            body = gzip.compress(json.dumps(ok).encode())
+            headers = [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
         else:
             await _send(send, 200, json.dumps(ok).encode())
 

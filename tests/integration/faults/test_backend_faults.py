@@ -75,6 +75,14 @@ async def test_each_fault_is_reported_precisely_while_healthy_calls_continue(
     assert after.status_code == 200
 
 
+async def test_a_compressed_answer_is_decoded(gateway: Gateway, faulty: tuple[FaultBackend, str]) -> None:
+    _, base = faulty
+    async with gateway({"zipped": {"url": f"{base}/gzip/mcp"}}) as client:
+        response = await client.post("/mcp/invoke", params={"mcp_server": "zipped"}, json={"tool_name": "work"})
+    assert response.status_code == 200, response.text
+    assert response.json()["result"] == "done"
+
+
 async def test_backend_that_dies_and_comes_back(gateway: Gateway) -> None:
     backend = FaultBackend()
     with socket.socket() as probe:
