@@ -8,7 +8,7 @@ registry changes and the audit trail, not access to servers: that stays per serv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 from app.domain.caller import Principal, current_call
 from app.domain.registry.config import AccessConfig
@@ -33,6 +33,12 @@ class AccessPolicy:
     def may_use(self, server: RegisteredServer, principal: Principal | None = None) -> bool:
         principal = principal or current_call().principal
         return not principal.authenticated or _grants(server.config.access, principal)
+
+    def decided_by(self, principal: Principal | None = None) -> Hashable:
+        """What of the caller decides which servers it may use: two callers with equal keys get equal answers
+        (so a view of the catalog can be kept per key)."""
+        principal = principal or current_call().principal
+        return principal.authenticated, principal.roles, principal.scopes, principal.groups
 
     def usable(self, servers: Iterable[RegisteredServer]) -> list[RegisteredServer]:
         """The subset of ``servers`` the current caller may use, order kept."""

@@ -4,8 +4,8 @@ Listing never waits on a server whose tools are already cached: stale entries ar
 refresh runs. Only a server seen for the first time is waited for, and only up to a short budget;
 a slow or dead one is then reported as pending or failed while the others are listed.
 
-Listings are per caller: without an explicit server list, ``view()`` and ``content()`` cover the
-enabled servers the current caller may use (see ``AccessPolicy``).
+Listings are per caller: without a server list, ``view()`` and ``content()`` cover the enabled servers
+the caller may use (``AccessPolicy``); views are kept per access key until anything changes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ logger = logging.getLogger("mcp_gateway.catalog")
 _tracer = trace.get_tracer("mcp_gateway.catalog")
 
 _MAX_VIEWS = 64
+_EVERYONE = "everyone"  # the full view's key among the kept views (access keys are tuples: no clash)
 
 
 class ToolCatalog:
@@ -65,7 +66,9 @@ class ToolCatalog:
         self._version = 0
         """Bumped whenever any server's tools or configuration change (see ``_announce_change``)."""
         self._views: dict[tuple[str, ...], Catalog] = {}
-        """Aggregated views by server set (one per distinct access pattern), valid for ``_views_version``."""
+        """Aggregated views by server set and, while the refresher runs, by access key (``_kept_views``, see
+        ``_kept_view``); both valid for ``_views_version``."""
+        self._kept_views: dict[Hashable, Catalog] = {}
         self._views_version = -1
         directory.subscribe(self._server_changed)
         pool.set_notification_handler(self.on_notification)
@@ -125,30 +128,48 @@ class ToolCatalog:
         return aggregate_content(listings)
 
     async def view(self, servers: Iterable[RegisteredServer] | None = None) -> Catalog:
-        """The aggregated catalog (tools grouped by name plus synthesised broadcast tools) of ``servers``.
+        """The aggregated catalog (tools grouped by name plus synthesised broadcast tools) of ``servers``
+        (default: the enabled servers the current caller may use)."""
+        if servers is not None:
+            return await self._view_of(list(servers))
+        return await self._kept_view(self._access.decided_by(), self.usable)
 
-        Default: the enabled servers the current caller may use.
-        """
-        chosen = self.usable() if servers is None else list(servers)
+    async def full_view(self) -> Catalog:
+        """The aggregated catalog of every enabled server, whoever the caller is (to tell 403 from 404)."""
+        return await self._kept_view(_EVERYONE, lambda: list(self._directory.enabled()))
+
+    async def _kept_view(self, key: Hashable, choose: Callable[[], list[RegisteredServer]]) -> Catalog:
+        """The view of ``choose()``'s servers, kept under ``key`` until anything changes while the background
+        refresher runs: then a tool call on a catalog of hundreds of servers costs a look-up, not a walk over
+        every server (stale entries are the refresher's business). Without it, each view checks every entry."""
+        if self._task is None:
+            return await self._view_of(choose())
+        self._drop_outdated_views()
+        view = self._kept_views.get(key)
+        if view is None:
+            version = self._version
+            view = await self._view_of(choose())
+            if version == self._version:
+                _keep(self._kept_views, key, view)
+        return view
+
+    async def _view_of(self, chosen: list[RegisteredServer]) -> Catalog:
         entries = await self.server_tools(chosen)
-        # Aggregating 100 servers x 50 tools costs ~10 ms: do it once per change, not once per listing.
-        if self._views_version != self._version:
-            self._views.clear()
-            self._views_version = self._version
+        self._drop_outdated_views()  # aggregating 100 servers x 50 tools costs ~10 ms: once per change
         key = tuple(server.name for server in chosen)
         view = self._views.get(key)
         if view is None:
             listed = {name: entry.tools or [] for name, entry in entries.items()}
             configs = {server.name: server.config for server in chosen}
             view = aggregate(listed, configs, server_names=self._server_names)
-            if len(self._views) >= _MAX_VIEWS:
-                self._views.pop(next(iter(self._views)))
-            self._views[key] = view
+            _keep(self._views, key, view)
         return view
 
-    async def full_view(self) -> Catalog:
-        """The aggregated catalog of every enabled server, whoever the caller is (to tell 403 from 404)."""
-        return await self.view(self._directory.enabled())
+    def _drop_outdated_views(self) -> None:
+        if self._views_version != self._version:
+            self._views.clear()
+            self._kept_views.clear()
+            self._views_version = self._version
 
     # --- refreshing ----------------------------------------------------------------------------
 
@@ -262,6 +283,12 @@ class ToolCatalog:
             running.cancel()
         if server is not None and server.config.enabled and self._task is not None:
             self._refresh_in_background(server)
+
+
+def _keep(views: dict[Any, Catalog], key: Hashable, view: Catalog) -> None:
+    if len(views) >= _MAX_VIEWS:
+        views.pop(next(iter(views)))  # the oldest
+    views[key] = view
 
 
 async def _optional(listing: Awaitable[list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -29,12 +29,14 @@ DirectoryListener = Callable[[str, RegisteredServer | None], None]
 class ServerDirectory:
     """Snapshot of registered servers by name; ``get``/``enabled`` never touch the database."""
 
-    __slots__ = ("_listeners", "_refresh_seconds", "_servers", "_sessions", "_task")
+    __slots__ = ("_enabled", "_listeners", "_refresh_seconds", "_servers", "_sessions", "_task")
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], refresh_seconds: float = 5.0) -> None:
         self._sessions = sessions
         self._refresh_seconds = refresh_seconds
         self._servers: dict[str, RegisteredServer] = {}
+        self._enabled: tuple[RegisteredServer, ...] | None = None
+        """``enabled()``, kept until the next change (every call reads it)."""
         self._listeners: list[DirectoryListener] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -45,9 +47,11 @@ class ServerDirectory:
         """Every server, by name."""
         return [self._servers[name] for name in sorted(self._servers)]
 
-    def enabled(self) -> list[RegisteredServer]:
+    def enabled(self) -> tuple[RegisteredServer, ...]:
         """The servers that receive traffic, by name."""
-        return [s for s in self.all() if s.config.enabled]
+        if self._enabled is None:
+            self._enabled = tuple(s for s in self.all() if s.config.enabled)
+        return self._enabled
 
     def find(self, name: str) -> RegisteredServer | None:
         return self._servers.get(name)
@@ -90,10 +94,12 @@ class ServerDirectory:
         if old is not None and old.config == server.config:
             return
         self._servers[server.name] = server
+        self._enabled = None
         self._notify(server.name, server)
 
     def remove(self, name: str) -> None:
         if self._servers.pop(name, None) is not None:
+            self._enabled = None
             self._notify(name, None)
 
     def start(self) -> None:

@@ -361,3 +361,34 @@ async def test_per_server_names_target_one_server(backends: Callable[..., Backen
         result = (await client.post("/tools/b__search_logs/invoke", json={"query": "q"})).json()
     assert {"a__search_logs", "b__search_logs", "search_logs"} <= names
     assert result["structuredContent"]["server"] == "b"
+
+
+async def test_registry_changes_show_in_the_next_listing_and_call(
+    backends: Callable[..., Backend], gateway: Gateway
+) -> None:
+    """Views of the catalog are kept between requests; every registry change must still show at once."""
+    alpha = backends("alpha", kind="stateless")
+    beta = backends("beta", kind="stateless", extra_tools={"beta_only": lambda text="": f"beta:{text}"})
+
+    async def names() -> set[str]:
+        return {t["name"] for t in (await client.get("/tools")).json()["tools"]}
+
+    async def call_beta_only() -> Any:
+        return await client.post("/tools/beta_only/invoke", json={"text": "x"})
+
+    async with gateway({"alpha": entry(alpha)}) as client:
+        assert "beta_only" not in await names()
+        assert (await call_beta_only()).status_code == 404
+        registered = await client.post("/mcp/servers", json={"name": "beta", "url": beta.url})
+        assert registered.status_code == 201, registered.text
+        assert "beta_only" in await names()
+        assert (await call_beta_only()).json()["content"][0]["text"] == "beta:x"
+        disabled = await client.patch("/mcp/server/beta", json={"enabled": False})
+        assert disabled.status_code == 200, disabled.text
+        assert "beta_only" not in await names()
+        assert (await call_beta_only()).status_code == 404
+        assert (await client.patch("/mcp/server/beta", json={"enabled": True})).status_code == 200
+        assert "beta_only" in await names()
+        assert (await client.delete("/mcp/server/beta")).status_code == 204
+        assert "beta_only" not in await names()
+        assert (await call_beta_only()).status_code == 404
