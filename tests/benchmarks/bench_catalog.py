@@ -3,7 +3,9 @@
 One backend process serves 100 MCP endpoints with 50 tools each (``echo`` and ``work`` on every server,
 48 named per server: 4 802 distinct names, 5 000 tool entries). The gateway caches the lists
 (``CATALOG_TTL_SECONDS=3600``, so no refresh happens during the run); once the whole catalog is listed,
-the first page (100 tools) is timed at c=1 and c=10, and walking all pages once is timed as well.
+the first page (100 tools) is timed at c=1 and c=10, and walking all pages once is timed as well. A
+``tools/call`` of one server's own tool is timed at c=10 through the gateway and on that server directly:
+routing a call must not cost more because a hundred other servers are registered.
 
 Run: ``python -m tests.benchmarks.bench_catalog [--runs 3] [--duration 5] [--driver ...]``.
 """
@@ -26,6 +28,8 @@ SERVERS = 100
 TOOLS = 50
 DISTINCT = 2 + SERVERS * (TOOLS - 2)
 """Names in the aggregated listing: the shared ``echo`` and ``work`` once, plus every server's own."""
+CALLED = "s7_tool_0"
+"""The tool called: server ``s7``'s own (one provider, so the call is routed, not broadcast)."""
 
 
 def _list_all(client: httpx.Client, mcp_url: str) -> int:
@@ -51,7 +55,8 @@ def _wait_for_catalog(client: httpx.Client, mcp_url: str) -> None:
 
 
 def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
-    """``{"first_page_c1": {...}, "first_page_c10": {...}, "all_pages_ms": ..., ...}``."""
+    """``{"first_page_c1": {...}, "first_page_c10": {...}, "call_c10_direct": {...}, "call_c10_gateway": {...},
+    "all_pages_ms": ..., ...}``."""
     with (
         fleet_backend(SERVERS, tools=TOOLS) as urls,
         gateway({f"s{i}": url for i, url in enumerate(urls)}, {"CATALOG_TTL_SECONDS": "3600"}) as gw,
@@ -72,6 +77,11 @@ def run(*, runs: int, duration: float, driver: Driver) -> dict[str, Any]:
                 for _ in range(runs)
             ]
             results[f"first_page_c{concurrency}"] = median_run(rows)
+        params = {"name": CALLED, "arguments": {"text": "hi"}}
+        for target, url, pid in (("direct", urls[7], None), ("gateway", mcp_url, gw.pid)):
+            call = modern_request(url, "tools/call", params, name=CALLED)
+            rows = [measure(call, concurrency=10, duration=duration, driver=driver, pid=pid) for _ in range(runs)]
+            results[f"call_c10_{target}"] = median_run(rows)
         results["all_pages_ms"] = statistics.median(walks)
         results["pages"] = -(-DISTINCT // 100)
     return results

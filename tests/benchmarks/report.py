@@ -77,6 +77,11 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     if catalog:
         p50 = catalog["first_page_c1"]["p50_ms"]
         targets.append(_target("`tools/list` (100 x 50 catalog, cached) p50", "≤ 5 ms", f"{p50:.2f} ms", p50 <= 5))
+        if "call_c10_gateway" in catalog:
+            share = catalog["call_c10_gateway"]["rps"] / catalog["call_c10_direct"]["rps"]
+            targets.append(
+                _target("`tools/call` on the 100 x 50 catalog, c=10", "≥ 50 % of direct", f"{share:.0%}", share >= 0.5)
+            )
     overheads = results.get("overheads")
     if overheads:
         base = overheads["auth off, audit off"]
@@ -193,6 +198,11 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{row['cpu_us_per_call']:.0f} |"
             )
         out.append(f"| all {catalog['pages']} pages, one after another | 1 | {catalog['all_pages_ms']:.1f} | | | |")
+        calls = (("direct", "`tools/call` on one server directly"), ("gateway", "`tools/call` through `/mcp`"))
+        for target, label in calls:
+            if row := catalog.get(f"call_c10_{target}"):
+                cpu = f"{row['cpu_us_per_call']:.0f}" if "cpu_us_per_call" in row else "-"
+                out.append(f"| {label} | 10 | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['rps']:.0f} | {cpu} |")
     if overheads := results.get("overheads"):
         base = overheads["auth off, audit off"]
         out += [
