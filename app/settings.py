@@ -112,6 +112,11 @@ class Settings(msgspec.Struct, rename="upper", kw_only=True, frozen=True, forbid
     """How long an idle connection to a backend is kept for reuse. Keep it below the backends' own idle
     timeout (uvicorn and Node.js: 5 s): a connection the backend is closing at the moment it is reused fails
     the call on it, and a ``tools/call`` is never retried."""
+    backend_http2: bool = True
+    """Offer HTTP/2 to ``https://`` backends (ALPN): one that accepts it carries all its calls over one
+    multiplexed connection; one that does not gets HTTP/1.1. Off: every backend gets HTTP/1.1."""
+    backend_ca_bundle: str = ""
+    """PEM file of CA certificates to trust for ``https://`` backends besides the public ones (an internal CA)."""
     audit_db_enabled: bool = True
     """Also store audit events in the ``audit_logs`` table (served by ``GET /audit``)."""
     audit_queue_size: int = 10_000

@@ -6,6 +6,7 @@ the code under test (separate loop, real sockets), and stops when the context ma
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -15,7 +16,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ("answer_lifespan", "read_body", "serve_asgi")
+__all__ = ("answer_lifespan", "read_body", "serve_asgi", "serve_asgi_tls")
 
 
 @contextlib.contextmanager
@@ -43,6 +44,46 @@ def serve_asgi(app: Any, *, lifespan: str = "on", path: str = "", port: int = 0)
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+@contextlib.contextmanager
+def serve_asgi_tls(app: Any, *, certfile: str, path: str = "") -> Iterator[str]:
+    """Serve ``app`` over TLS with hypercorn (HTTP/2 by ALPN, HTTP/1.1 otherwise) on a free port of 127.0.0.1;
+    ``certfile`` holds the key and certificate chain. Yields ``https://127.0.0.1:PORT`` + ``path``."""
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.certfile = config.keyfile = certfile
+    config.loglevel = "WARNING"
+    config.graceful_timeout = 1
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=run, daemon=True, name=f"asgi-tls:{port}")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            break
+        if not thread.is_alive() or time.monotonic() > deadline:
+            msg = f"TLS test server on port {port} did not start"
+            raise RuntimeError(msg)
+        time.sleep(0.02)
+    try:
+        yield f"https://127.0.0.1:{port}{path}"
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=15)
+        loop.close()
 
 
 async def read_body(receive: Any) -> bytes:

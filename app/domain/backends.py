@@ -32,6 +32,7 @@ class BackendPool:
         "_breaker",
         "_clients",
         "_closing",
+        "_http2",
         "_keepalive",
         "_listeners",
         "_max_response_bytes",
@@ -55,8 +56,10 @@ class BackendPool:
         max_in_flight: int = 100,
         max_queued: int = 1000,
         keepalive_seconds: float = 4.0,
+        http2: bool = False,
     ) -> None:
         self._outbound_auth = outbound_auth
+        self._http2 = http2
         self._breaker = (breaker_failures, breaker_open_seconds, max_in_flight, max_queued)
         self._keepalive = keepalive_seconds
         self._observer = observer
@@ -119,6 +122,7 @@ class BackendPool:
             guard=self._guard(server.name),
             max_connections=self._breaker[2],  # one keep-alive connection per call allowed in flight
             keepalive_seconds=self._keepalive,
+            http2=self._http2,
         )
 
     def _guard(self, name: str) -> BackendGuard:

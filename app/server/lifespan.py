@@ -25,6 +25,7 @@ from app.domain.mcp import GatewayMcpServer, SessionCodec
 from app.domain.mcp.ended_sessions import EndedSessions
 from app.domain.registry import ServerConfig
 from app.domain.registry.directory import ServerDirectory
+from app.errors import ConfigError
 from app.server.authentication import Authenticator, insufficient_scope_challenge
 from app.server.database import prepare_database
 from app.settings import Settings
@@ -47,9 +48,22 @@ class GatewayServices(msgspec.Struct, kw_only=True):
     mcp_handler: GatewayMcpServer
 
 
-def create_ssl_context() -> ssl.SSLContext:
-    """One TLS context for every backend client: loading CA certificates per client costs milliseconds."""
-    return ssl.create_default_context(cafile=certifi.where())
+def create_ssl_context(extra_ca_bundle: str = "") -> ssl.SSLContext:
+    """One TLS context for every backend client (loading CA certificates per client costs milliseconds):
+    the public CAs, plus those of ``BACKEND_CA_BUNDLE``.
+
+    Raises:
+        ConfigError: the bundle cannot be read or holds no certificate.
+    """
+    context = ssl.create_default_context(cafile=certifi.where())
+    if extra_ca_bundle:
+        try:
+            context.load_verify_locations(cafile=extra_ca_bundle)
+        except OSError as exc:  # ssl.SSLError included
+            reason = "no PEM certificate in it" if isinstance(exc, ssl.SSLError) else exc.strerror or str(exc)
+            msg = f"BACKEND_CA_BUNDLE {extra_ca_bundle}: {reason}"
+            raise ConfigError(msg) from None
+    return context
 
 
 @asynccontextmanager
@@ -62,7 +76,7 @@ async def gateway_services(
 ) -> AsyncIterator[GatewayServices]:
     """Prepare the database, then build and start the registry snapshot, backend pool and tool catalog."""
     await prepare_database(engine, settings, file_servers)
-    ssl_context = create_ssl_context()
+    ssl_context = create_ssl_context(settings.backend_ca_bundle)
     directory = ServerDirectory(async_sessionmaker(engine, expire_on_commit=False), settings.registry_refresh_seconds)
     await directory.reload()
     ended_sessions = EndedSessions(
@@ -88,6 +102,7 @@ async def gateway_services(
             max_in_flight=settings.backend_max_in_flight,
             max_queued=settings.backend_max_queued,
             keepalive_seconds=settings.backend_keepalive_seconds,
+            http2=settings.backend_http2,
             observer=app.state.metrics.observe_backend if "metrics" in app.state else None,
         )
         access = AccessPolicy(settings.admin_role)

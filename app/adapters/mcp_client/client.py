@@ -100,6 +100,7 @@ class BackendClient:
         keepalive_seconds: float = 4.0,
         observer: BackendObserver | None = None,
         guard: BackendGuard | None = None,
+        http2: bool = False,
     ) -> None:
         self.target = target
         self._observer = observer
@@ -112,6 +113,7 @@ class BackendClient:
             timeout=httpx.Timeout(target.timeout, connect=min(10.0, target.timeout)),
             max_connections=max_connections,
             keepalive_seconds=keepalive_seconds,
+            http2=http2 and target.url.lower().startswith("https://"),
         )
         session_type = LegacySseSession if target.transport == "sse" else StreamableHttpSession
         self.session: StreamableHttpSession | LegacySseSession = session_type(

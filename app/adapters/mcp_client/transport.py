@@ -1,7 +1,10 @@
 """The HTTP client of backend calls: httpx over an aiohttp transport, with a lean send for the per-call POST.
 
 httpx stays the client API everywhere; under it, aiohttp's connection pool and parser cost about half
-of what the default transport does per request, which matters on a hop every tool call makes.
+of what the default transport does per request, which matters on a hop every tool call makes. aiohttp
+speaks HTTP/1.1 only: a client for an ``https://`` backend that may be offered HTTP/2 runs on httpx's own
+transport instead, which offers ``h2`` by ALPN and multiplexes every call over one connection when the
+backend accepts (HTTP/1.1 with a pool otherwise).
 Failures are mapped onto httpx's exception types so callers classify them as before: refused and reset
 connections are transport errors, missing answers are timeouts.
 
@@ -132,7 +135,8 @@ def _reason(exc: BaseException) -> str:
 
 
 class BackendHttpClient(httpx.AsyncClient):
-    """An ``httpx.AsyncClient`` on an :class:`AiohttpTransport`, plus :meth:`open` for the hot path."""
+    """An ``httpx.AsyncClient`` on an :class:`AiohttpTransport` (or, with ``http2``, httpx's HTTP/2-capable
+    transport), plus :meth:`open` for the hot path."""
 
     def __init__(
         self,
@@ -141,10 +145,21 @@ class BackendHttpClient(httpx.AsyncClient):
         timeout: httpx.Timeout,
         max_connections: int = 100,
         keepalive_seconds: float = 4.0,
+        http2: bool = False,
     ) -> None:
-        self._lean_transport = AiohttpTransport(
-            ssl_context=ssl_context, max_connections=max_connections, keepalive_expiry=keepalive_seconds
-        )
+        self._lean_transport: httpx.AsyncBaseTransport
+        if http2:
+            limits = httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=keepalive_seconds,
+            )
+            # retries: connection attempts only (httpx never re-sends a request that reached the backend)
+            self._lean_transport = httpx.AsyncHTTPTransport(verify=ssl_context, http2=True, limits=limits, retries=1)
+        else:
+            self._lean_transport = AiohttpTransport(
+                ssl_context=ssl_context, max_connections=max_connections, keepalive_expiry=keepalive_seconds
+            )
         super().__init__(transport=self._lean_transport, timeout=timeout, follow_redirects=False)
         self._timeouts = {"timeout": timeout.as_dict()}
 
