@@ -62,7 +62,9 @@ def _custom_values() -> dict[str, Any]:
         "sessionSecret": {"existingSecret": "gateway-session", "existingSecretKey": "key"},
         "servers": SERVERS,
         "secretEnv": {"LOGS_EU_TOKEN": {"secretName": "backend-credentials", "key": "logs-eu-token"}},
-        "env": {"CATALOG_TTL_SECONDS": "30"},
+        "env": {"CATALOG_TTL_SECONDS": "30", "BACKEND_CA_BUNDLE": "/etc/backend-ca/ca.pem"},
+        "extraVolumes": [{"name": "backend-ca", "configMap": {"name": "internal-ca"}}],
+        "extraVolumeMounts": [{"name": "backend-ca", "mountPath": "/etc/backend-ca", "readOnly": True}],
         "gateway": {
             "logLevel": "DEBUG",
             "auth": {
@@ -316,6 +318,18 @@ def test_credential_refs_come_from_the_named_secret_keys(custom_manifests: list[
     assert env["DATABASE_URL"] == {"secretKeyRef": {"name": "gateway-db", "key": "url"}}
     assert env["MCP_SESSION_SECRET"] == {"secretKeyRef": {"name": "gateway-session", "key": "key"}}
     assert env["CATALOG_TTL_SECONDS"] == "30"
+
+
+def test_a_private_ca_for_backends_is_mounted_where_its_setting_points(
+    custom_manifests: list[dict[str, Any]],
+) -> None:
+    deployment = _one(custom_manifests, "Deployment")
+    container = _container(deployment)
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "backend-ca")
+    volume = next(v for v in deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "backend-ca")
+    assert volume["configMap"] == {"name": "internal-ca"}
+    assert _env(container)["BACKEND_CA_BUNDLE"].startswith(mount["mountPath"] + "/")
+    assert mount["readOnly"] is True
 
 
 def test_gateway_settings_become_their_environment_variables(custom_manifests: list[dict[str, Any]]) -> None:
