@@ -61,8 +61,11 @@ def deployed_gateway() -> str:
     uv = [shutil.which("uv")] if shutil.which("uv") else [sys.executable, "-m", "uv"]
     try:
         subprocess.run([*uv, "venv", "-q", str(home)], check=True, capture_output=True)
-        subprocess.run([*uv, "pip", "install", "-q", "-p", str(home), "-r", str(lock)], check=True, capture_output=True)
-        install_project = [*uv, "pip", "install", "-q", "-p", str(home), "--no-deps", "-e", str(ROOT)]
+        # Bytecode compiled at install, as pip does for the image: otherwise the first gateway started compiles
+        # every module in memory and measures ~10 MB more RSS than any later one.
+        install = [*uv, "pip", "install", "-q", "--compile-bytecode", "-p", str(home)]
+        subprocess.run([*install, "-r", str(lock)], check=True, capture_output=True)
+        install_project = [*install, "--no-deps", "-e", str(ROOT)]
         subprocess.run(install_project, check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
         shutil.rmtree(home, ignore_errors=True)
