@@ -3,6 +3,7 @@ and a private CA trusted through ``BACKEND_CA_BUNDLE``."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +24,11 @@ from tests.servers import serve_asgi_tls
 class TlsBackend:
     """An SDK MCP server behind hypercorn over TLS, recording the HTTP version of every request."""
 
-    def __init__(self, url: str, versions: list[str]) -> None:
+    def __init__(self, url: str, versions: list[str], peers: list[tuple[str, int]]) -> None:
         self.url = url
         self.versions = versions
+        self.peers = peers
+        """The client address (host, port) of every request: one port per connection."""
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +52,18 @@ def tls_backend(
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     versions: list[str] = []
+    peers: list[tuple[str, int]] = []
     lock = threading.Lock()
 
     async def recording(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             with lock:
                 versions.append(scope["http_version"])
+                peers.append(tuple(scope["client"]))
         await app(scope, receive, send)
 
     with serve_asgi_tls(recording, certfile=str(certfile), path="/mcp") as url:
-        yield TlsBackend(url, versions)
+        yield TlsBackend(url, versions, peers)
 
 
 def _client(backend: TlsBackend, bundle: Path, *, http2: bool) -> BackendClient:
@@ -80,6 +85,21 @@ async def test_calls_go_over_http2_when_offered_and_accepted(
     assert [result.content[0]["text"] for result, _ in results] == ["over 0", "over 1", "over 2"]
     assert tls_backend.versions
     assert set(tls_backend.versions) == {expected}
+
+
+async def test_concurrent_calls_share_one_http2_connection(
+    tls_backend: TlsBackend, ca: tuple[trustme.CA, Path]
+) -> None:
+    client = _client(tls_backend, ca[1], http2=True)
+    try:
+        await client.list_tools()
+        tls_backend.peers.clear()
+        results = await asyncio.gather(*(client.call_tool("echo", {"text": str(n)}) for n in range(10)))
+    finally:
+        await client.aclose()
+    assert sorted(result.content[0]["text"] for result, _ in results) == sorted(str(n) for n in range(10))
+    assert len(tls_backend.peers) == 10
+    assert len(set(tls_backend.peers)) == 1
 
 
 async def test_an_untrusted_certificate_is_refused_with_the_reason(tls_backend: TlsBackend) -> None:
