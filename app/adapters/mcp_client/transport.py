@@ -154,7 +154,9 @@ class BackendHttpClient(httpx.AsyncClient):
                 max_keepalive_connections=max_connections,
                 keepalive_expiry=keepalive_seconds,
             )
-            # retries: connection attempts only (httpx never re-sends a request that reached the backend)
+            # retries: connection attempts only (httpx never re-sends a request that reached the backend). The TLS
+            # context is shared: httpx sets its ALPN list on it right before each handshake, and aiohttp only
+            # speaks TLS to backends when HTTP/2 is off for all of them, so no client inherits another's list.
             self._lean_transport = httpx.AsyncHTTPTransport(verify=ssl_context, http2=True, limits=limits, retries=1)
         else:
             self._lean_transport = AiohttpTransport(
