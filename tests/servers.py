@@ -11,7 +11,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -32,12 +32,7 @@ def serve_asgi(app: Any, *, lifespan: str = "on", path: str = "", port: int = 0)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"asgi:{port}")
     thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            msg = f"test server on port {port} did not start"
-            raise RuntimeError(msg)
-        time.sleep(0.01)
+    _wait_until_started(thread, port, lambda: server.started)
     try:
         yield f"http://127.0.0.1:{port}{path}"
     finally:
@@ -70,20 +65,31 @@ def serve_asgi_tls(app: Any, *, certfile: str, path: str = "") -> Iterator[str]:
 
     thread = threading.Thread(target=run, daemon=True, name=f"asgi-tls:{port}")
     thread.start()
-    deadline = time.monotonic() + 15
-    while True:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-            break
-        if not thread.is_alive() or time.monotonic() > deadline:
-            msg = f"TLS test server on port {port} did not start"
-            raise RuntimeError(msg)
-        time.sleep(0.02)
+    _wait_until_started(thread, port, lambda: _accepts(port))
     try:
         yield f"https://127.0.0.1:{port}{path}"
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=15)
         loop.close()
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_until_started(thread: threading.Thread, port: int, started: Callable[[], bool]) -> None:
+    """Return once ``started()``; fail if the server's thread ended or 15 s passed first."""
+    deadline = time.monotonic() + 15
+    while not started():
+        if not thread.is_alive() or time.monotonic() > deadline:
+            msg = f"test server on port {port} did not start"
+            raise RuntimeError(msg)
+        time.sleep(0.01)
 
 
 async def read_body(receive: Any) -> bytes:
